@@ -1,0 +1,171 @@
+"""The command line: ``run`` (default), ``check``, ``diagram``, ``config``; flags from the table of fields.
+
+``main(argv) -> int`` never exits; ``__main__`` and the console script do.
+Hypercorn is imported only by ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from . import __version__
+from .errors import EX_USAGE, StartupError
+from .settings.fields import FIELDS
+
+__all__ = ["main", "main_exit"]
+
+COMMANDS = ("run", "check", "diagram", "config")
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: error: {message}")
+
+
+def _settings_flags(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("settings (override TOML and environment)")
+    group.add_argument("--config", metavar="FILE",
+                       help="TOML file (default: $RESYNC_FSM_CONFIG, else ./resync_fsm.toml)")
+    group.add_argument("--env-file", metavar="FILE",
+                       help=".env file; never overrides the real environment")
+    for spec in FIELDS:
+        if spec.flag is None:
+            continue
+        kw: dict[str, Any] = {"dest": spec.path, "default": None, "help": spec.help}
+        if spec.flag_negative:
+            kw.update(action="store_const", const=False)
+        elif spec.default is False or spec.default is True:
+            kw.update(action="store_const", const=True)
+        elif spec.repeatable:
+            kw.update(action="append", metavar="VALUE")
+        else:
+            kw.update(metavar="VALUE")
+        group.add_argument(spec.flag, **kw)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="resync-fsm", description="Validate, probe, serve and drain an ASGI service.")
+    parser.add_argument("--version", action="version", version=f"resync_fsm {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    run = sub.add_parser("run", help="validate, probe, serve, and drain on SIGTERM (the default)")
+    _settings_flags(run)
+    check = sub.add_parser("check", help="validate and probe, then exit 0, 69 or 78")
+    _settings_flags(check)
+    check.add_argument("--json", action="store_true", help="print the results as JSON")
+    check.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD ARGS: run CMD once the checks pass")
+    diagram = sub.add_parser("diagram", help="draw the lifecycle")
+    diagram.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
+    diagram.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    config = sub.add_parser("config", help="print the effective configuration (redacted) and sources")
+    _settings_flags(config)
+    config.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def flag_values(args: argparse.Namespace) -> dict[str, Any]:
+    """Field path -> value for every settings flag given."""
+    return {spec.path: getattr(args, spec.path) for spec in FIELDS
+            if spec.flag and getattr(args, spec.path, None) is not None}
+
+
+def _load_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    return {"flags": flag_values(args), "config": args.config, "env_file": args.env_file}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "run")
+    try:
+        args = build_parser().parse_args(argv)
+    except UsageError as exc:
+        print(exc, file=sys.stderr)
+        return EX_USAGE
+    except SystemExit as exc:  # --help, --version
+        return int(exc.code or 0)
+    if args.command == "diagram":
+        return _diagram(args)
+    if args.command == "config":
+        return _config(args)
+    if args.command == "check":
+        from .check import check
+
+        return check(_load_kwargs(args), as_json=args.json, command=args.cmd)
+    return _run(args)
+
+
+def main_exit() -> NoReturn:
+    sys.exit(main())
+
+
+def _diagram(args: argparse.Namespace) -> int:
+    from .diagram import DiagramError, render
+
+    try:
+        text = render(args.format)
+    except DiagramError as exc:
+        print(f"DiagramError: {exc}", file=sys.stderr)
+        return 1
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _config(args: argparse.Namespace) -> int:
+    from .settings import load_settings
+
+    try:
+        settings = load_settings(**_load_kwargs(args))
+    except StartupError as exc:
+        print(exc.one_line(), file=sys.stderr)
+        return exc.exit_code
+    data = settings.redacted()
+    if args.json:
+        print(json.dumps({"settings": data, "sources": settings.sources}, indent=2))
+        return 0
+    for section in ("server", "startup", "log", "resync"):
+        print(f"[{section}]")
+        for key, value in data[section].items():
+            if value is None:
+                continue
+            print(f"{key} = {json.dumps(value)}  # {settings.sources[f'{section}.{key}']}")
+        print()
+    for probe in data["probes"]:
+        print("[[probes]]")
+        for key, value in probe.items():
+            print(f"{key} = {json.dumps(value)}")
+        print()
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    import trio
+
+    from .compat import cleanup_resources, get_validated_settings
+    from .logs import configure_logging
+    from .runner import Runner
+
+    configure_logging(getattr(args, "log.level") or "info", getattr(args, "log.format") or "auto")
+
+    async def load() -> Any:
+        settings = await get_validated_settings(fail_fast=False, **_load_kwargs(args))
+        configure_logging(settings.log.level, settings.log.format)
+        return settings
+
+    runner = Runner(load, cleanup=cleanup_resources)
+    code = trio.run(runner.run)
+    line = runner.failure_line()
+    if line:
+        print(line, file=sys.stderr)
+    return code

@@ -1,0 +1,93 @@
+"""The health endpoints, answered on the app's own listener before the app sees the request.
+
+``/livez`` is 200 unless the lifecycle failed; ``/readyz`` is 200 only while
+serving with its dependencies ok; ``/status`` is JSON with nothing secret.
+The wrapper also counts the requests in flight, which draining reports.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Protocol
+
+__all__ = ["ASGIApp", "HealthView", "HealthWrapper"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class HealthView(Protocol):
+    """What the endpoints read; the runner provides it."""
+
+    def live(self) -> tuple[bool, str]: ...
+
+    def ready(self) -> tuple[bool, str]: ...
+
+    def status(self) -> dict[str, Any]: ...
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body, default=str).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                (b"cache-control", b"no-store"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+class HealthWrapper:
+    def __init__(
+        self,
+        app: ASGIApp,
+        view: HealthView,
+        *,
+        livez: str = "/livez",
+        readyz: str = "/readyz",
+        status: str = "/status",
+    ) -> None:
+        self.app = app
+        self.view = view
+        self.in_flight = 0
+        self._routes: dict[str, Callable[[Send], Awaitable[None]]] = {
+            livez: self._livez,
+            readyz: self._readyz,
+            status: self._status,
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            route = self._routes.get(scope["path"])
+            if route is not None and scope["method"] in ("GET", "HEAD"):
+                await route(send)
+                return
+            self.in_flight += 1
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.in_flight -= 1
+            return
+        await self.app(scope, receive, send)
+
+    async def _livez(self, send: Send) -> None:
+        ok, state = self.view.live()
+        await send_json(send, 200 if ok else 503, {"live": ok, "state": state})
+
+    async def _readyz(self, send: Send) -> None:
+        ok, state = self.view.ready()
+        await send_json(send, 200 if ok else 503, {"ready": ok, "state": state})
+
+    async def _status(self, send: Send) -> None:
+        body = self.view.status()
+        body["in_flight"] = self.in_flight
+        await send_json(send, 200, body)

@@ -1,0 +1,76 @@
+"""Structured logs: structlog to stdout, JSON off a TTY, readable on one; secrets scrubbed.
+
+stdout carries the log; stderr is kept for the one line a failure prints.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any, TextIO
+
+import structlog
+
+from .redaction import scrub_data
+
+__all__ = ["configure_logging", "get_logger", "symbol"]
+
+_LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
+
+
+def symbol(ok: bool, stream: TextIO) -> str:
+    """✅/❌ when the stream's encoding can encode both, else ``[OK]``/``[ERR]``."""
+    encoding = getattr(stream, "encoding", None) or "ascii"
+    try:
+        "✅❌".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return "[OK]" if ok else "[ERR]"
+    return "✅" if ok else "❌"
+
+
+def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    scrubbed: MutableMapping[str, Any] = scrub_data(dict(event))
+    return scrubbed
+
+
+def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
+    if fmt == "auto":
+        fmt = "console" if stream.isatty() else "json"
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _scrub,
+    ]
+    structlog.configure(
+        processors=[*shared, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level]),
+        logger_factory=structlog.PrintLoggerFactory(stream),
+        cache_logger_on_first_use=False,
+    )
+    # Hypercorn (and anything else on stdlib logging) through the same renderer.
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(_LEVELS[level])
+    # Hypercorn's "Running on ..." lines repeat our own `serving` event.
+    logging.getLogger("hypercorn.error").setLevel(max(_LEVELS[level], logging.WARNING))
+    # transitions logs every callback at INFO; our state_transition event says it once.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+
+
+def get_logger(name: str = "resync_fsm") -> Any:
+    return structlog.get_logger(name)

@@ -1,0 +1,159 @@
+"""Running every probe at once, each retried with backoff until the startup deadline.
+
+Nothing caps the fan-out: each probe is its own trio task. An attempt never
+runs past the deadline, and every probe has a result when probing ends.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable, Iterable
+
+import attrs
+import trio
+
+from ..errors import DependencyUnavailableError
+from ..settings.model import ProbeSpec
+from .results import ProbeFailure, ProbeResult
+
+__all__ = ["Attempt", "Backoff", "ProbeBoard", "probe_all", "unavailable_error"]
+
+Attempt = Callable[[ProbeSpec], Awaitable[str]]
+
+
+@attrs.frozen
+class Backoff:
+    """Exponential from ``initial`` doubling to ``cap``; each delay scaled by a jitter in [0.5, 1]."""
+
+    initial: float = 0.1
+    cap: float = 1.0
+
+    def delay(self, failures: int, rng: random.Random) -> float:
+        base = min(self.cap, self.initial * 2 ** (failures - 1))
+        return base * rng.uniform(0.5, 1.0)
+
+
+class ProbeBoard:
+    """The live result of every probe, shared with ``/status`` and ``check``'s display."""
+
+    def __init__(self, specs: Iterable[ProbeSpec]) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self.results = {name: ProbeResult.pending(spec) for name, spec in self.specs.items()}
+        self.listeners: list[Callable[[ProbeResult], None]] = []
+
+    def update(self, result: ProbeResult) -> None:
+        self.results[result.name] = result
+        for listener in self.listeners:
+            listener(result)
+
+    @property
+    def settled(self) -> bool:
+        """Every critical probe ok, every other one past its first attempt."""
+        return all(
+            r.ok if r.critical else r.attempts > 0 and r.status != "pending"
+            for r in self.results.values()
+        )
+
+    @property
+    def critical_ok(self) -> bool:
+        return all(r.ok for r in self.results.values() if r.critical)
+
+    def close_pending(self) -> None:
+        """Probing stopped: a probe with no finished attempt is ``skipped``, never missing."""
+        for name, result in self.results.items():
+            if result.status == "pending":
+                self.update(attrs.evolve(result, status="skipped", reason="cancelled",
+                                         message="probing stopped before an attempt finished"))
+
+    def as_list(self) -> list[dict[str, object]]:
+        return [r.as_dict() for r in self.results.values()]
+
+
+async def probe_all(
+    board: ProbeBoard,
+    attempt: Attempt,
+    *,
+    deadline: float,
+    backoff: Backoff = Backoff(),
+    rng: random.Random | None = None,
+    until_settled: bool = True,
+) -> None:
+    """Probe until the board is settled (or, with ``until_settled=False``, until
+    every probe is ok) or the deadline (trio time) passes."""
+    rng = rng or random.Random()
+    remaining = len(board.specs)
+    finished = trio.Event()
+
+    def check_done() -> None:
+        if remaining == 0 or (until_settled and board.settled):
+            finished.set()
+
+    async def one(spec: ProbeSpec) -> None:
+        nonlocal remaining
+        try:
+            await _retry(spec, board, attempt, deadline, backoff, rng, check_done)
+        finally:
+            remaining -= 1
+            check_done()
+
+    try:
+        async with trio.open_nursery() as nursery:
+            for spec in board.specs.values():
+                nursery.start_soon(one, spec)
+            check_done()
+            await finished.wait()
+            nursery.cancel_scope.cancel()
+    finally:
+        board.close_pending()
+
+
+async def _retry(
+    spec: ProbeSpec,
+    board: ProbeBoard,
+    attempt: Attempt,
+    deadline: float,
+    backoff: Backoff,
+    rng: random.Random,
+    after_attempt: Callable[[], None],
+) -> None:
+    attempts = 0
+    while (left := deadline - trio.current_time()) > 0:
+        attempts += 1
+        started = trio.current_time()
+        outcome: ProbeResult
+        with trio.move_on_after(min(spec.timeout, left)) as scope:
+            try:
+                message = await attempt(spec)
+            except ProbeFailure as failure:
+                reason, message, status = failure.reason, failure.message, "fail"
+            else:
+                reason, status = None, "ok"
+        if scope.cancelled_caught:
+            reason, status = "timeout", "fail"
+            message = f"no answer within {min(spec.timeout, left):g} s"
+        latency = (trio.current_time() - started) * 1000
+        outcome = attrs.evolve(board.results[spec.name], status=status, attempts=attempts,
+                               latency_ms=round(latency, 3), reason=reason, message=message)
+        board.update(outcome)
+        after_attempt()
+        if outcome.ok:
+            return
+        delay = backoff.delay(attempts, rng)
+        if trio.current_time() + delay >= deadline:
+            return
+        await trio.sleep(delay)
+
+
+def unavailable_error(board: ProbeBoard, timeout: float) -> DependencyUnavailableError:
+    """The error for critical probes that did not pass by the deadline."""
+    failed = [r for r in board.results.values() if r.critical and not r.ok]
+    summary = "; ".join(r.line() for r in failed)
+    names = ", ".join(r.name for r in failed)
+    message = (
+        f"critical dependenc{'ies' if len(failed) > 1 else 'y'} {names} not available within "
+        f"the startup deadline ({timeout:g} s): {summary}. Check that it runs and is reachable, "
+        "or raise [startup] timeout."
+    )
+    return DependencyUnavailableError(
+        message, failed[0].name, {"probes": [r.as_dict() for r in failed]}
+    )

@@ -1,0 +1,76 @@
+"""Keeping secrets out of every output: logs, errors, ``details``, ``/status``, dumps.
+
+Two layers. Values known to be secret (a field marked secret, a URL's
+userinfo) are masked where they are rendered. And every secret that was ever
+read is registered here, so that :func:`scrub` can remove it from any text
+that reaches an output anyway — an exception message quoting a URL, say.
+"""
+
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = ["MASK", "forget_secrets", "redact_url", "register_secret", "scrub", "scrub_data"]
+
+MASK = "***"
+_MIN_SECRET_LEN = 3  # shorter strings would mask ordinary words
+
+_lock = threading.Lock()
+_secrets: set[str] = set()
+
+
+def register_secret(value: object) -> None:
+    """Remember a secret so that :func:`scrub` removes it from any output."""
+    if not isinstance(value, str):
+        return
+    candidates = {value.strip(), urllib.parse.quote(value, safe=""), urllib.parse.unquote(value)}
+    with _lock:
+        _secrets.update(c for c in candidates if len(c) >= _MIN_SECRET_LEN)
+
+
+def forget_secrets() -> None:
+    with _lock:
+        _secrets.clear()
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***``."""
+    with _lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def scrub_data(value: Any) -> Any:
+    """:func:`scrub` applied to every string inside nested dicts, lists and tuples."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {scrub_data(k): scrub_data(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_data(v) for v in value]
+    return value
+
+
+def redact_url(url: str) -> str:
+    """The URL with any userinfo (user, password, token) replaced by ``***``.
+
+    The password (or a lone token) is registered as a secret on the way.
+    """
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return MASK
+    if "@" not in parts.netloc:
+        return url
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    # A lone user part is usually a token (https://TOKEN@host); a user beside
+    # a password is a name like "default", which must not mask ordinary words.
+    register_secret(password if password else user)
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{MASK}@{hostport}"))

@@ -1,0 +1,85 @@
+"""Resync's rules: the probes its variables imply, and its production security checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .model import ProbeSpec, ResyncSettings
+
+__all__ = ["WEAK_PASSWORDS", "resync_probes", "security_problems"]
+
+Problem = Callable[[str, str], None]
+
+WEAK_PASSWORDS = frozenset(
+    {
+        "123456789012", "1234567890ab", "administrator", "adminadmin123", "admin1234567",
+        "changeme1234", "letmein12345", "password", "password1234", "password123!",
+        "passw0rd1234", "qwerty123456", "qwertyuiop12", "welcome12345", "iloveyou1234",
+        "abc123456789", "000000000000", "111111111111", "secret123456", "resync123456",
+        "admin", "admin123", "123456", "qwerty", "letmein", "changeme", "secret",
+    }
+)
+
+
+def resync_probes(
+    resync: ResyncSettings, name_of: Callable[[str], str], problem: Problem
+) -> list[ProbeSpec]:
+    """The probes Resync's variables imply; a dependency required but not configured is a problem."""
+    probes: list[ProbeSpec] = []
+    if resync.redis_url:
+        probes.append(ProbeSpec(name="redis", kind="redis", url=resync.redis_url, critical=True))
+
+    host, port = resync.tws_host, resync.tws_port
+    if host and port:
+        probes.append(
+            ProbeSpec(name="tws", kind="tcp", host=host, port=port,
+                      critical=resync.require_tws_at_boot)
+        )
+    elif host or port:
+        missing = "resync.tws_port" if host else "resync.tws_host"
+        given = "resync.tws_host" if host else "resync.tws_port"
+        problem(name_of(missing), f"required when {name_of(given)} is set")
+    elif resync.require_tws_at_boot:
+        for path in ("resync.tws_host", "resync.tws_port"):
+            problem(name_of(path), f"required because {name_of('resync.require_tws_at_boot')} is true")
+
+    if resync.llm_endpoint:
+        probes.append(
+            ProbeSpec(name="llm", kind="http", url=resync.llm_endpoint,
+                      critical=resync.require_llm_at_boot)
+        )
+    elif resync.require_llm_at_boot:
+        problem(
+            name_of("resync.llm_endpoint"),
+            f"required because {name_of('resync.require_llm_at_boot')} is true",
+        )
+    return probes
+
+
+def security_problems(resync: ResyncSettings, name_of: Callable[[str], str], problem: Problem) -> None:
+    """Strict and required in production; elsewhere checked only when present."""
+    production = resync.environment == "production"
+    why = " (ENVIRONMENT=production)" if production else ""
+
+    def required(path: str, value: str | None) -> bool:
+        if value is None and production:
+            problem(name_of(path), "required in production")
+        return value is not None
+
+    user = resync.admin_username
+    if required("resync.admin_username", user) and user is not None and len(user) < 3:
+        problem(name_of("resync.admin_username"), f"must be at least 3 characters{why}")
+
+    password = resync.admin_password
+    if required("resync.admin_password", password) and password is not None:
+        if len(password) < 12:
+            problem(name_of("resync.admin_password"), f"must be at least 12 characters{why}")
+        elif password.lower() in WEAK_PASSWORDS or len(set(password)) == 1 or password == user:
+            problem(name_of("resync.admin_password"), f"is a known weak password; choose another{why}")
+
+    key = resync.secret_key
+    if required("resync.secret_key", key) and key is not None:
+        if len(key) < 32:
+            problem(name_of("resync.secret_key"), f"must be at least 32 characters{why}")
+        if "change_me" in key.lower():
+            problem(name_of("resync.secret_key"), f"still holds a CHANGE_ME placeholder{why}")
