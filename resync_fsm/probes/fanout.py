@@ -116,7 +116,8 @@ async def _retry(
     rng: random.Random,
     after_attempt: Callable[[], None],
 ) -> None:
-    attempts = 0
+    attempts = board.results[spec.name].attempts  # counting on across re-probes
+    failures = 0
     while (left := deadline - trio.current_time()) > 0:
         attempts += 1
         started = trio.current_time()
@@ -138,7 +139,8 @@ async def _retry(
         after_attempt()
         if outcome.ok:
             return
-        delay = backoff.delay(attempts, rng)
+        failures += 1
+        delay = backoff.delay(failures, rng)
         if trio.current_time() + delay >= deadline:
             return
         await trio.sleep(delay)

@@ -1,0 +1,8 @@
+#!/usr/bin/env sh
+# Regenerate diagrams/ from the live transition table.
+set -eu
+cd "$(dirname "$0")/.."
+py=${PYTHON:-python}
+"$py" -m resync_fsm diagram --format mermaid -o diagrams/lifecycle.mmd
+"$py" -m resync_fsm diagram --format dot -o diagrams/lifecycle.dot
+"$py" -m resync_fsm diagram --format svg -o diagrams/lifecycle.svg

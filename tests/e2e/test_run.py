@@ -1,0 +1,70 @@
+"""The real CLI on loopback, port 0, real signals (issue 2's "done when" 1-3)."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from pathlib import Path
+
+import httpx
+
+from .cli import running
+
+
+async def test_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
+    async with running("--bind", "127.0.0.1:0", cwd=str(tmp_path)) as cli:
+        url = await cli.url()
+        async with httpx.AsyncClient() as client:
+            ready = await client.get(url + "/readyz")
+            live = await client.get(url + "/livez")
+            status = (await client.get(url + "/status")).json()
+            home = await client.get(url + "/")
+        assert (ready.status_code, ready.json()) == (200, {"ready": True, "state": "serving"})
+        assert live.status_code == 200
+        assert status["state"] == "serving" and status["probes"] == []
+        assert home.status_code == 200 and b"resync_fsm" in home.content
+        cli.signal(signal.SIGTERM)
+        assert await cli.wait() == 0
+    assert cli.transitions() == ["validating", "probing", "serving", "draining", "stopped"]
+    assert cli.stderr == b""
+
+
+async def test_closed_port_exits_69_within_the_deadline(tmp_path: Path) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = tmp_path / "resync_fsm.toml"
+    config.write_text(
+        "[startup]\ntimeout = 2\n\n[[probes]]\nname = \"db\"\nkind = \"tcp\"\n"
+        f"host = \"127.0.0.1\"\nport = {port}\n"
+    )
+    started = time.monotonic()
+    async with running("--bind", "127.0.0.1:0", cwd=str(tmp_path)) as cli:
+        assert await cli.wait() == 69
+    elapsed = time.monotonic() - started
+    assert elapsed < 4.0, elapsed  # about the 2 s deadline plus the interpreter's start
+    lines = cli.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("DependencyUnavailableError: ")
+    assert "db" in lines[0] and "refused" in lines[0]
+    assert "Traceback" not in cli.stderr.decode() + "\n".join(cli.stdout_lines)
+    event = await cli.wait_event("dependency_unavailable")
+    assert event["dependency"] == "db" and event["error_type"] == "DependencyUnavailableError"
+
+
+async def test_invalid_config_exits_78_naming_every_problem(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(
+        '[server]\nbind = ["127.0.0.1:70000"]\ngraceful_timeout = -1\n\n'
+        '[[probes]]\nname = "db"\nkind = "tcp"\nhost = "127.0.0.1"\nport = 99999\n'
+    )
+    async with running("--config", str(config)) as cli:
+        assert await cli.wait() == 78
+    lines = cli.stderr.decode().splitlines()
+    assert len(lines) == 1, lines
+    line = lines[0]
+    assert line.startswith("ConfigurationValidationError: 3 configuration problems")
+    for needle in ("server.bind", "70000", "server.graceful_timeout", "probes[0].port", "99999"):
+        assert needle in line
+    assert "Traceback" not in cli.stderr.decode() + "\n".join(cli.stdout_lines)

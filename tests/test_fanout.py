@@ -1,0 +1,93 @@
+"""Retries, backoff, jitter and the deadline, in virtual time (trio's MockClock)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import trio
+
+from resync_fsm.probes import Backoff, ProbeBoard, probe_all
+
+from .fakes import ScriptedAttempts, spec
+
+
+async def test_retries_with_backoff_until_the_deadline(autojump_clock: trio.abc.Clock) -> None:
+    attempts = ScriptedAttempts(lambda name, n: "refused")
+    board = ProbeBoard([spec()])
+    start = trio.current_time()
+    await probe_all(board, attempts, deadline=start + 5.0, rng=random.Random(7))
+
+    times = [t - start for t in attempts.times("db")]
+    assert times[0] == 0
+    for n, (before, after) in enumerate(zip(times, times[1:]), 1):
+        gap = after - before - 0.01  # each fake attempt takes 0.01 s
+        base = min(1.0, 0.1 * 2 ** (n - 1))
+        assert 0.5 * base - 1e-9 <= gap <= base + 1e-9, (n, gap)
+    assert times[-1] < 5.0
+    assert trio.current_time() - start <= 5.0
+    result = board.results["db"]
+    assert (result.status, result.reason, result.attempts) == ("fail", "refused", len(times))
+    # 0.1 + 0.2 + 0.4 + 0.8 then 1 s apart (times jitter in [0.5, 1]): between 6 and 12 attempts in 5 s
+    assert 6 <= len(times) <= 12
+
+
+async def test_success_stops_retrying(autojump_clock: trio.abc.Clock) -> None:
+    attempts = ScriptedAttempts(lambda name, n: "ok" if n == 3 else "refused")
+    board = ProbeBoard([spec()])
+    await probe_all(board, attempts, deadline=trio.current_time() + 30)
+    assert len(attempts.calls) == 3
+    assert board.results["db"].ok and board.results["db"].attempts == 3
+
+
+async def test_an_attempt_never_outlives_the_deadline(autojump_clock: trio.abc.Clock) -> None:
+    attempts = ScriptedAttempts(lambda name, n: "hang")
+    board = ProbeBoard([spec(timeout=3.0)])
+    start = trio.current_time()
+    await probe_all(board, attempts, deadline=start + 4.0, rng=random.Random(1))
+    # first attempt times out at 3 s; the second is cut at the 4 s deadline
+    assert trio.current_time() - start == pytest.approx(4.0)
+    result = board.results["db"]
+    assert result.reason == "timeout" and result.status == "fail"
+    assert attempts.open == 0
+
+
+@pytest.mark.parametrize("failures", [1, 2, 3, 4, 5, 8])
+def test_backoff_bounds(failures: int) -> None:
+    backoff = Backoff()
+    base = min(1.0, 0.1 * 2 ** (failures - 1))
+    delays = [backoff.delay(failures, random.Random(seed)) for seed in range(200)]
+    assert all(0.5 * base <= d <= base for d in delays)
+    assert max(delays) - min(delays) > 0.3 * base  # jitter really spreads them
+
+
+async def test_noncritical_does_not_hold_up_critical(autojump_clock: trio.abc.Clock) -> None:
+    attempts = ScriptedAttempts(lambda name, n: "ok" if name == "db" else "timeout")
+    board = ProbeBoard([spec("db"), spec("cache", critical=False)])
+    start = trio.current_time()
+    await probe_all(board, attempts, deadline=start + 30)
+    assert trio.current_time() - start < 0.1
+    assert board.results["db"].ok
+    assert board.results["cache"].status == "fail" and board.results["cache"].attempts == 1
+    assert board.critical_ok
+
+
+async def test_two_hundred_silent_probes_cost_one_timeout(autojump_clock: trio.abc.Clock) -> None:
+    attempts = ScriptedAttempts(lambda name, n: "hang")
+    board = ProbeBoard([spec(f"p{i}", timeout=1.0) for i in range(200)])
+    start = trio.current_time()
+    await probe_all(board, attempts, deadline=start + 1.0)
+    assert trio.current_time() - start == pytest.approx(1.0)
+    assert len(board.results) == 200
+    assert all(r.reason == "timeout" and r.attempts == 1 for r in board.results.values())
+    assert attempts.open == 0
+
+
+async def test_cancelled_probing_leaves_no_probe_missing(autojump_clock: trio.abc.Clock) -> None:
+    attempts = ScriptedAttempts(lambda name, n: "hang")
+    board = ProbeBoard([spec("a"), spec("b")])
+    with trio.move_on_after(0.5):
+        await probe_all(board, attempts, deadline=trio.current_time() + 30)
+    assert [(r.name, r.status, r.reason) for r in board.results.values()] == [
+        ("a", "skipped", "cancelled"), ("b", "skipped", "cancelled"),
+    ]
