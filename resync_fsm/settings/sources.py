@@ -88,8 +88,9 @@ def read_toml(path: Path, explicit: bool, sources: Sources) -> None:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        # The message names line and column ("... (at line 3, column 9)").
-        sources.problems.append((where, f"is not valid TOML: {exc}"))
+        # tomllib names line and column ("(at line 3, column 9)") except at the very end.
+        message = str(exc).replace("(at end of document)", f"(at the end, line {text.count(chr(10)) + 1})")
+        sources.problems.append((where, f"is not valid TOML: {message}"))
         return
     sources.toml, sources.toml_path = data, str(path)
     _check_keys(data, sources)
