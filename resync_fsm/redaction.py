@@ -8,6 +8,7 @@ that reaches an output anyway — an exception message quoting a URL, say.
 
 from __future__ import annotations
 
+import re
 import threading
 import urllib.parse
 from collections.abc import Mapping
@@ -66,11 +67,29 @@ def redact_url(url: str) -> str:
         parts = urllib.parse.urlsplit(url)
     except ValueError:
         return MASK
+    if parts.query:
+        parts = parts._replace(query=_redact_query(parts.query))
     if "@" not in parts.netloc:
-        return url
+        return urllib.parse.urlunsplit(parts)
     userinfo, _, hostport = parts.netloc.rpartition("@")
     user, _, password = userinfo.partition(":")
     # A lone user part is usually a token (https://TOKEN@host); a user beside
     # a password is a name like "default", which must not mask ordinary words.
     register_secret(password if password else user)
     return urllib.parse.urlunsplit(parts._replace(netloc=f"{MASK}@{hostport}"))
+
+
+_SECRET_PARAM = re.compile(r"(?i)(key|token|secret|password|passwd|pwd|sig|signature|auth)")
+
+
+def _redact_query(query: str) -> str:
+    """Mask the values of query parameters named like credentials (``?api_key=...``)."""
+    out = []
+    for pair in query.split("&"):
+        name, sep, value = pair.partition("=")
+        if sep and value and _SECRET_PARAM.search(name):
+            register_secret(urllib.parse.unquote_plus(value))
+            register_secret(value)
+            value = MASK
+        out.append(f"{name}{sep}{value}")
+    return "&".join(out)

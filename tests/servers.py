@@ -49,3 +49,67 @@ class HttpRecorder:
             await stream.send_all(
                 f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode()
             )
+
+
+class FakeRedis:
+    """RESP over loopback: AUTH against ``password`` (and ``user``), SELECT, PING.
+
+    ``mode`` "loading" answers PING with -LOADING, "garbage" answers in another protocol.
+    """
+
+    def __init__(self, password: str | None = None, user: str = "default", mode: str = "ok") -> None:
+        self.password, self.user, self.mode = password, user, mode
+        self.commands: list[list[str]] = []
+
+    async def __call__(self, stream: trio.SocketStream) -> None:
+        async with stream:
+            authed = self.password is None
+            buffer = b""
+            while True:
+                while True:
+                    parsed = _parse_resp(buffer)
+                    if parsed is not None:
+                        break
+                    chunk = await stream.receive_some(4096)
+                    if not chunk:
+                        return
+                    buffer += chunk
+                args, buffer = parsed
+                self.commands.append(args)
+                verb = args[0].upper()
+                if self.mode == "garbage":
+                    reply = b"HTTP/1.1 400 Bad Request\r\n\r\n"
+                elif verb == "AUTH":
+                    user, password = (args[1], args[2]) if len(args) == 3 else ("default", args[1])
+                    if self.password is None:
+                        reply = b"-ERR AUTH <password> called without any password configured\r\n"
+                    elif (user, password) == (self.user, self.password):
+                        authed, reply = True, b"+OK\r\n"
+                    else:
+                        reply = b"-WRONGPASS invalid username-password pair or user is disabled.\r\n"
+                elif not authed:
+                    reply = b"-NOAUTH Authentication required.\r\n"
+                elif verb == "SELECT":
+                    reply = b"+OK\r\n"
+                elif verb == "PING":
+                    reply = b"-LOADING Redis is loading the dataset in memory\r\n" if self.mode == "loading" else b"+PONG\r\n"
+                else:
+                    reply = b"-ERR unknown command\r\n"
+                await stream.send_all(reply)
+
+
+def _parse_resp(buffer: bytes) -> tuple[list[str], bytes] | None:
+    if not buffer.startswith(b"*") or b"\r\n" not in buffer:
+        return None
+    head, rest = buffer.split(b"\r\n", 1)
+    args = []
+    for _ in range(int(head[1:])):
+        if b"\r\n" not in rest:
+            return None
+        size_line, rest = rest.split(b"\r\n", 1)
+        size = int(size_line[1:])
+        if len(rest) < size + 2:
+            return None
+        args.append(rest[:size].decode())
+        rest = rest[size + 2:]
+    return args, rest

@@ -125,7 +125,7 @@ def test_production_requires_security_settings() -> None:
     ("ADMIN_PASSWORD", "password1234", "weak"),
     ("ADMIN_PASSWORD", "aaaaaaaaaaaaaaaa", "weak"),
     ("SECRET_KEY", "too-short", "at least 32"),
-    ("SECRET_KEY", "CHANGE_ME" + "x" * 40, "CHANGE_ME"),
+    ("SECRET_KEY", "CHANGE_ME" + "x" * 40, "placeholder"),
 ])
 @pytest.mark.parametrize("environment", ["production", "development"])
 def test_security_rules(name: str, value: str, needle: str, environment: str) -> None:

@@ -41,6 +41,10 @@ def _check(path: str) -> Any:
     return validate
 
 
+def _url_repr(value: str | None) -> str:
+    return repr(redact_url(value) if value else value)
+
+
 def _setting(path: str) -> Any:
     default = field(path).default
     return attrs.field(default=default, validator=_check(path))
@@ -78,12 +82,16 @@ class ResyncSettings:
     environment: str = _setting("resync.environment")
     server_host: str | None = _setting("resync.server_host")
     server_port: int | None = _setting("resync.server_port")
-    redis_url: str | None = _setting("resync.redis_url")
+    redis_url: str | None = attrs.field(
+        default=None, repr=_url_repr, validator=_check("resync.redis_url")
+    )
     tws_host: str | None = _setting("resync.tws_host")
     tws_port: int | None = _setting("resync.tws_port")
     tws_user: str | None = _setting("resync.tws_user")
     tws_password: str | None = attrs.field(default=None, repr=False)
-    llm_endpoint: str | None = _setting("resync.llm_endpoint")
+    llm_endpoint: str | None = attrs.field(
+        default=None, repr=_url_repr, validator=_check("resync.llm_endpoint")
+    )
     llm_api_key: str | None = attrs.field(default=None, repr=False)
     admin_username: str | None = _setting("resync.admin_username")
     admin_password: str | None = attrs.field(default=None, repr=False)

@@ -82,4 +82,5 @@ def security_problems(resync: ResyncSettings, name_of: Callable[[str], str], pro
         if len(key) < 32:
             problem(name_of("resync.secret_key"), f"must be at least 32 characters{why}")
         if "change_me" in key.lower():
-            problem(name_of("resync.secret_key"), f"still holds a CHANGE_ME placeholder{why}")
+            # not naming the placeholder: the key's value is a secret, so its text is masked
+            problem(name_of("resync.secret_key"), f"is still the placeholder; generate a real key{why}")
