@@ -21,8 +21,11 @@ async def serving(handler: Handler) -> AsyncIterator[int]:
 
 
 async def read_request(stream: trio.SocketStream) -> bytes:
+    """The request head; like a real server, a first line that is not HTTP ends it at once."""
     data = b""
     while b"\r\n\r\n" not in data:
+        if b"\r\n" in data and not data.split(b"\r\n", 1)[0].endswith((b"HTTP/1.1", b"HTTP/1.0")):
+            break
         chunk = await stream.receive_some(4096)
         if not chunk:
             break
@@ -43,9 +46,11 @@ class HttpRecorder:
             request = await read_request(stream)
             if not request:
                 return
-            line = request.split(b"\r\n", 1)[0].decode()
+            line = request.split(b"\r\n", 1)[0].decode("utf-8", "replace")
             self.requests.append(line)
             status = self.statuses.get(line.split(" ", 1)[0], self.default)
+            if not line.endswith(("HTTP/1.1", "HTTP/1.0")):
+                status = 400
             await stream.send_all(
                 f"HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".encode()
             )
@@ -67,6 +72,9 @@ class FakeRedis:
             buffer = b""
             while True:
                 while True:
+                    if buffer and not buffer.startswith(b"*"):  # as Redis does with non-RESP input
+                        await stream.send_all(b"-ERR Protocol error: expected '*', got something else\r\n")
+                        return
                     parsed = _parse_resp(buffer)
                     if parsed is not None:
                         break
@@ -113,3 +121,36 @@ def _parse_resp(buffer: bytes) -> tuple[list[str], bytes] | None:
         args.append(rest[:size].decode())
         rest = rest[size + 2:]
     return args, rest
+
+
+class FakePostgres:
+    """Reads a startup packet and answers as ``mode`` says: ``auth`` (an authentication request),
+    ``starting`` (57P03), ``badpass`` (28P01), ``garbage`` (another protocol), ``close``."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+        self.startups: list[bytes] = []
+
+    async def __call__(self, stream: trio.SocketStream) -> None:
+        import struct
+
+        async with stream:
+            data = b""
+            while len(data) < 4 or len(data) < struct.unpack("!i", data[:4])[0]:
+                chunk = await stream.receive_some(4096)
+                if not chunk:
+                    return
+                data += chunk
+            self.startups.append(data)
+            if self.mode == "close":
+                return
+            if self.mode == "garbage":
+                await stream.send_all(b"SSH-2.0-OpenSSH_9.2\r\n")
+                return
+            if self.mode == "auth":
+                await stream.send_all(b"R" + struct.pack("!ii", 8, 3))
+                return
+            code, message = {"starting": ("57P03", "the database system is starting up"),
+                              "badpass": ("28P01", "password authentication failed")}[self.mode]
+            body = b"SFATAL\0C" + code.encode() + b"\0M" + message.encode() + b"\0\0"
+            await stream.send_all(b"E" + struct.pack("!i", len(body) + 4) + body)
