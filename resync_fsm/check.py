@@ -1,7 +1,9 @@
 """``resync-fsm check``: validate and probe, print the results, exit 0, 69 or 78.
 
-With ``-- CMD ARGS`` it runs CMD in its place once the checks pass, as
-wait-for tools do. It imports neither Hypercorn nor the app.
+On a TTY each probe's line updates live (waiting, attempt n, ok in 12 ms,
+failed: refused); off a TTY one result line per probe, or JSON with
+``--json``. With ``-- CMD ARGS`` it runs CMD in its place once the checks
+pass, as wait-for tools do. It imports neither Hypercorn nor the app.
 """
 
 from __future__ import annotations
@@ -10,21 +12,62 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 import trio
 
 from .errors import EX_OK, ConfigurationValidationError
-from .probes import ProbeBoard, open_attempt, probe_all, unavailable_error
+from .probes import ProbeBoard, ProbeResult, open_attempt, probe_all, unavailable_error
 from .settings import Settings, load_settings
 
-__all__ = ["check"]
+__all__ = ["check", "live_line"]
+
+_REFRESH = 0.1  # seconds between redraws on a TTY
 
 
-async def _probe(settings: Settings) -> ProbeBoard:
+def live_line(result: ProbeResult, attempt: int | None) -> str:
+    head = f"{result.name} ({result.kind} {result.target})"
+    if result.ok:
+        return f"ok      {head}: ok in {result.latency_ms:.0f} ms"
+    if attempt is not None:
+        last = f", last: {result.reason}" if result.reason else ""
+        return f"...     {head}: attempt {attempt}{last}"
+    if result.status == "fail":
+        return f"FAILED  {head}: failed: {result.reason} ({result.attempts} attempts)"
+    if result.status == "skipped":
+        return f"skipped {head}: {result.reason}"
+    return f"...     {head}: waiting"
+
+
+class _LiveDisplay:
+    """Redraws one line per probe in place (ANSI: cursor up, clear line)."""
+
+    def __init__(self, board: ProbeBoard, out: TextIO) -> None:
+        self.board, self.out, self.drawn = board, out, 0
+
+    def draw(self) -> None:
+        lines = [live_line(r, self.board.in_progress.get(r.name)) for r in self.board.results.values()]
+        self.out.write(f"\x1b[{self.drawn}F" if self.drawn else "")
+        self.out.write("".join(f"\x1b[2K{line}\n" for line in lines))
+        self.out.flush()
+        self.drawn = len(lines)
+
+    async def run(self) -> None:
+        while True:
+            self.draw()
+            await trio.sleep(_REFRESH)
+
+
+async def _probe(settings: Settings, live: TextIO | None) -> ProbeBoard:
     board = ProbeBoard(settings.probes)
-    async with open_attempt(settings.probes) as attempt:
+    display = _LiveDisplay(board, live) if live is not None else None
+    async with open_attempt(settings.probes) as attempt, trio.open_nursery() as nursery:
+        if display is not None:
+            nursery.start_soon(display.run)
         await probe_all(board, attempt, deadline=trio.current_time() + settings.startup.timeout)
+        nursery.cancel_scope.cancel()
+    if display is not None:
+        display.draw()  # the final picture
     return board
 
 
@@ -36,11 +79,12 @@ def check(load_kwargs: dict[str, Any], *, as_json: bool = False, command: Sequen
             print(json.dumps({"ok": False, "error": exc.one_line(), "details": exc.details}))
         print(exc.one_line(), file=sys.stderr)
         return exc.exit_code
-    board = trio.run(_probe, settings)
+    live = sys.stdout if sys.stdout.isatty() and not as_json else None
+    board = trio.run(_probe, settings, live)
     ok = board.critical_ok
     if as_json:
         print(json.dumps({"ok": ok, "probes": board.as_list()}))
-    else:
+    elif live is None:
         for result in board.results.values():
             print(result.line())
     if not ok:

@@ -39,6 +39,7 @@ class ProbeBoard:
     def __init__(self, specs: Iterable[ProbeSpec]) -> None:
         self.specs = {spec.name: spec for spec in specs}
         self.results = {name: ProbeResult.pending(spec) for name, spec in self.specs.items()}
+        self.in_progress: dict[str, int] = {}  # probe -> the attempt now running (for live displays)
         self.listeners: list[Callable[[ProbeResult], None]] = []
 
     def update(self, result: ProbeResult) -> None:
@@ -120,6 +121,7 @@ async def _retry(
     failures = 0
     while (left := deadline - trio.current_time()) > 0:
         attempts += 1
+        board.in_progress[spec.name] = attempts
         started = trio.current_time()
         outcome: ProbeResult
         with trio.move_on_after(min(spec.timeout, left)) as scope:
@@ -132,6 +134,7 @@ async def _retry(
         if scope.cancelled_caught:
             reason, status = "timeout", "fail"
             message = f"no answer within {min(spec.timeout, left):g} s"
+        board.in_progress.pop(spec.name, None)
         latency = (trio.current_time() - started) * 1000
         outcome = attrs.evolve(board.results[spec.name], status=status, attempts=attempts,
                                latency_ms=round(latency, 3), reason=reason, message=message)
