@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .health import Receive, Scope, Send
 
-__all__ = ["app"]
+__all__ = ["app", "complete_lifespan"]
 
 _PAGE = b"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>resync_fsm</title></head>
@@ -14,15 +14,21 @@ _PAGE = b"""<!doctype html>
 """
 
 
+async def complete_lifespan(receive: Receive, send: Send) -> None:
+    """The lifespan protocol for an app with nothing to start or stop."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
-                return
+        await complete_lifespan(receive, send)
+        return
     if scope["type"] != "http":
         return
     found = scope["path"] == "/"

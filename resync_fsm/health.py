@@ -77,7 +77,39 @@ class HealthWrapper:
             finally:
                 self.in_flight -= 1
             return
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An exception raised once the app has the startup message is a failed startup.
+
+        Hypercorn treats any lifespan exception as "lifespan not supported" and
+        serves anyway; that is right only when the app raised before reading
+        anything (it does not speak lifespan). After ``lifespan.startup`` it is a
+        startup that failed, and serving would hide it.
+        """
+        stage: str | None = None
+        done = False
+
+        async def tracking_receive() -> Message:
+            nonlocal stage
+            message = await receive()
+            stage = message["type"]
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal done
+            done = done or message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed")
+            await send(message)
+
+        try:
+            await self.app(scope, tracking_receive, tracking_send)
+        except Exception as exc:
+            if stage != "lifespan.startup" or done:
+                raise
+            await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
 
     async def _livez(self, send: Send) -> None:
         ok, state = self.view.live()

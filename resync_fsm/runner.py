@@ -26,6 +26,7 @@ from .errors import StartupError, exit_code_for, forced_exit_code
 from .health import ASGIApp, HealthWrapper
 from .lifecycle import Lifecycle, Move
 from .logs import get_logger, symbol
+from .notify import Notifier
 from .probes import ProbeBoard, open_attempt, probe_all, unavailable_error
 from .settings.model import Settings
 
@@ -88,9 +89,11 @@ class Runner:
         cleanup: Callable[[], None] | None = None,
         handle_signals: bool = True,
         history_size: int = 64,
+        notifier: Notifier | None = None,
     ) -> None:
         self._load, self._probe, self._serve, self._app = load, probe, serve, app
         self._cleanup = cleanup
+        self.notifier = notifier or Notifier()
         self._handle_signals = handle_signals
         self.lifecycle = Lifecycle(history_size=history_size, now=trio.current_time)
         self.settings: Settings | None = None
@@ -99,7 +102,7 @@ class Runner:
         self.forced_by: int | None = None
         self.binds: list[str] = []
         self.cleanups_run = 0
-        self.listeners: list[Callable[[Move], None]] = []
+        self.listeners: list[Callable[[Move], None]] = [self.notifier.on_move]
         self.wrapper: HealthWrapper | None = None
         self._send: trio.MemorySendChannel[Event] | None = None
         self._nursery: trio.Nursery
@@ -174,6 +177,7 @@ class Runner:
             self._nursery = nursery
             if self._handle_signals:
                 await self._start_signal_watch(nursery)
+            nursery.start_soon(self.notifier.serve_watchdog)
             send.send_nowait(Event("start"))
             for event in self._pending:
                 send.send_nowait(event)
@@ -272,6 +276,8 @@ class Runner:
     # --- one activity per state (named after it) ---------------------------------
     async def _validating(self, post: Callable[..., None]) -> None:
         self.settings = await self._load()
+        for warning in self.settings.warnings():
+            log.warning("settings_warning", warning=warning)
         post("settings_valid")
 
     async def _probing(self, post: Callable[..., None]) -> None:
@@ -303,7 +309,25 @@ class Runner:
         self._nursery.start_soon(self._run_server, self.wrapper, settings)
         if not self.board.critical_ok:  # --no-fail-fast: keep probing; readiness follows
             await self._probe(self.board, settings, math.inf, False)
-            log.info("readiness_changed", ready=self.ready()[0], reason="critical probes pass")
+            log.info("readiness_changed", ready=self.board.critical_ok, reason="critical probes pass")
+        if settings.server.watch_interval > 0:
+            await self._watch(settings)
+
+    async def _watch(self, settings: Settings) -> None:
+        """Re-run the critical probes every watch_interval; readiness (never liveness) follows."""
+        critical = [spec for spec in settings.probes if spec.critical]
+        while critical:
+            await trio.sleep(settings.server.watch_interval)
+            was_ok = self.board.critical_ok
+            round_board = ProbeBoard(critical)
+            longest = max(spec.timeout for spec in critical)
+            await self._probe(round_board, settings, trio.current_time() + longest, True)
+            for result in round_board.results.values():
+                self.board.update(result)
+            if self.board.critical_ok != was_ok:
+                failing = [r.name for r in round_board.results.values() if not r.ok]
+                log.warning("readiness_changed", ready=self.board.critical_ok, failing=failing,
+                            reason="watch: critical probes " + ("pass" if not failing else "fail"))
 
     async def _run_server(self, app: ASGIApp, settings: Settings) -> None:
         with self._server_scope:
@@ -313,6 +337,8 @@ class Runner:
                         partial(self._serve, app, settings, shutdown_trigger=self._shutdown.wait)
                     )
                     log.info("listening", binds=self.binds)
+                    if self.state == "serving":
+                        self.notifier.send("READY=1\nSTATUS=serving")
                 if not self._shutdown.is_set():
                     raise StartupError("the server stopped without being asked to")
             except Exception as exc:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 
 import trio
 from functools import partial
@@ -154,3 +155,21 @@ class FakePostgres:
                               "badpass": ("28P01", "password authentication failed")}[self.mode]
             body = b"SFATAL\0C" + code.encode() + b"\0M" + message.encode() + b"\0\0"
             await stream.send_all(b"E" + struct.pack("!i", len(body) + 4) + body)
+
+
+@contextmanager
+def silent_endpoints(count: int) -> Iterator[list[int]]:
+    """``count`` loopback listeners whose accept queue is full: a new connect hangs (SYN dropped)."""
+    with ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            server = stack.enter_context(socket.socket())
+            server.bind(("127.0.0.1", 0))
+            server.listen(0)
+            port = server.getsockname()[1]
+            for _ in range(3):  # more than the kernel queues for backlog 0
+                client = stack.enter_context(socket.socket())
+                client.setblocking(False)
+                client.connect_ex(("127.0.0.1", port))
+            ports.append(port)
+        yield ports

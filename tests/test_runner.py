@@ -198,3 +198,49 @@ async def test_no_fail_fast_serves_not_ready_until_probes_pass(autojump_clock: t
         assert runner.board.results["db"].attempts == 8
         runner.request_drain()
     assert runner.exit_code == 0
+
+
+async def test_watch_mode_turns_readiness_false_and_back(autojump_clock: trio.abc.Clock) -> None:
+    from .fakes import ScriptedAttempts, spec
+    from resync_fsm.probes import probe_all
+
+    # passes at boot; rounds 2 and 3 of the watch fail; it passes again from round 4
+    rounds: list[float] = []
+
+    def script(name: str, n: int) -> str:
+        return "refused" if len(rounds) in (2, 3) else "ok"
+
+    attempts = ScriptedAttempts(script)
+
+    async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
+        rounds.append(trio.current_time())
+        await probe_all(board, attempts, deadline=deadline, until_settled=settle)
+
+    settings = Settings(server=ServerSettings(watch_interval=5.0), probes=(spec("db", timeout=1.0),))
+
+    async def load() -> Settings:
+        return settings
+
+    runner = Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False)
+    readiness: list[tuple[int, bool]] = []
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(runner.run)
+        await runner.wait_for_state("serving")
+        await trio.testing.wait_all_tasks_blocked()
+        start = trio.current_time()
+        # Round 1 is probing itself. The watch sleeps 5 s after each round; a failing round
+        # retries for its 1 s timeout: rounds start at about 5, 11, 17 and 22 s.
+        for at in (2.5, 8.5, 14.5, 19.5):
+            await trio.sleep_until(start + at)
+            readiness.append((len(rounds), runner.ready()[0]))
+            assert runner.live() == (True, "serving")  # liveness never follows dependencies
+        runner.request_drain()
+    assert readiness == [(1, True), (2, False), (3, False), (4, True)]
+
+
+async def test_drain_budget_warning(autojump_clock: trio.abc.Clock) -> None:
+    over = Settings(server=ServerSettings(drain_delay=10, graceful_timeout=25, shutdown_timeout=10,
+                                          termination_grace=30))
+    assert len(over.warnings()) == 1 and "45 s exceeds termination_grace = 30 s" in over.warnings()[0]
+    assert Settings(server=ServerSettings(termination_grace=60)).warnings() == []
+    assert Settings().warnings() == []

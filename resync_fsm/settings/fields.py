@@ -72,6 +72,13 @@ FIELDS: tuple[Field, ...] = (
        flag="--drain-delay"),
     _f("server", "shutdown_timeout", _seconds, 10.0,
        "Seconds the app's lifespan shutdown may take."),
+    _f("server", "watch_interval", _seconds, 0.0,
+       "While serving, re-run the critical probes every this many seconds (0: off); "
+       "a failure turns readiness false, never liveness, until they pass."),
+    _f("server", "termination_grace", _seconds, None,
+       "The orchestrator's grace period before it kills the process (Kubernetes: "
+       "terminationGracePeriodSeconds, 30 by default); a warning at validation when "
+       "drain_delay + graceful_timeout + shutdown_timeout exceed it."),
     _f("server", "livez_path", p.url_path, "/livez", "Liveness endpoint (200 unless failed)."),
     _f("server", "readyz_path", p.url_path, "/readyz",
        "Readiness endpoint (200 only while serving)."),

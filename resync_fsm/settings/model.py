@@ -60,6 +60,8 @@ class ServerSettings:
     graceful_timeout: float = _setting("server.graceful_timeout")
     drain_delay: float = _setting("server.drain_delay")
     shutdown_timeout: float = _setting("server.shutdown_timeout")
+    watch_interval: float = _setting("server.watch_interval")
+    termination_grace: float | None = _setting("server.termination_grace")
     livez_path: str = _setting("server.livez_path")
     readyz_path: str = _setting("server.readyz_path")
     status_path: str = _setting("server.status_path")
@@ -138,6 +140,18 @@ class Settings:
     probes: tuple[ProbeSpec, ...] = attrs.field(default=(), converter=tuple)
     # where each value came from: "server.bind" -> "env:SERVER_PORT", ...
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def warnings(self) -> list[str]:
+        """Settings that are valid but likely wrong, for a warning at validation."""
+        server = self.server
+        budget = server.drain_delay + server.graceful_timeout + server.shutdown_timeout
+        if server.termination_grace is not None and budget > server.termination_grace:
+            return [
+                f"drain_delay + graceful_timeout + shutdown_timeout = {budget:g} s exceeds "
+                f"termination_grace = {server.termination_grace:g} s: the orchestrator would kill "
+                "the process mid-drain; raise its grace period or lower these"
+            ]
+        return []
 
     def redacted(self) -> dict[str, Any]:
         """Every setting as plain data, secrets masked: for ``config`` and ``/status``."""

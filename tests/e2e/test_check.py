@@ -12,7 +12,7 @@ from pathlib import Path
 
 import trio
 
-from ..servers import HttpRecorder, serving
+from ..servers import HttpRecorder, serving, silent_endpoints
 from .cli import env
 
 
@@ -72,7 +72,11 @@ async def test_invalid_config_78(tmp_path: Path) -> None:
 
 
 def test_live_progress_on_a_tty(tmp_path: Path) -> None:
-    path = config(tmp_path, ("db", closed_port(), False))
+    with silent_endpoints(1) as (silent,):
+        _live(tmp_path, config(tmp_path, ("db", silent, False), timeout=0.6))
+
+
+def _live(tmp_path: Path, path: Path) -> None:
     main, child = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "resync_fsm", "check", "--config", str(path)],
                                stdout=child, stderr=child, env=env(), close_fds=True)
@@ -89,5 +93,6 @@ def test_live_progress_on_a_tty(tmp_path: Path) -> None:
     os.close(main)
     assert process.wait(timeout=30) == 0
     text = output.decode()
-    assert "\x1b[2K" in text and "waiting" in text
-    assert "FAILED  db (tcp 127.0.0.1:" in text and "failed: refused" in text
+    # the attempt runs for the whole 0.6 s while the display redraws every 0.1 s
+    assert "\x1b[2K" in text and ": attempt 1" in text and "\x1b[1F" in text
+    assert "FAILED  db (tcp 127.0.0.1:" in text and "failed: timeout" in text

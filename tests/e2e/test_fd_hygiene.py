@@ -4,34 +4,17 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
 
 import trio
 
 from resync_fsm.probes import ProbeBoard, open_attempt, probe_all
 from resync_fsm.settings import ProbeSpec
 
-from ..servers import FakeRedis, HttpRecorder, serving
+from ..servers import FakeRedis, HttpRecorder, serving, silent_endpoints
 
 
 def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
-
-
-@contextmanager
-def full_backlog_listener() -> Iterator[int]:
-    """A listener that never accepts, its queue filled: new connects hang (SYN dropped)."""
-    with ExitStack() as stack:
-        server = stack.enter_context(socket.socket())
-        server.bind(("127.0.0.1", 0))
-        server.listen(0)
-        port = server.getsockname()[1]
-        for _ in range(4):  # more than the kernel queues for backlog 0
-            client = stack.enter_context(socket.socket())
-            client.setblocking(False)
-            client.connect_ex(("127.0.0.1", port))
-        yield port
 
 
 def closed_port() -> int:
@@ -41,7 +24,7 @@ def closed_port() -> int:
 
 
 async def probe_everything(deadline_in: float) -> ProbeBoard:
-    with full_backlog_listener() as silent:
+    with silent_endpoints(1) as (silent,):
         async with serving(HttpRecorder({"GET": 200})) as http, serving(FakeRedis()) as redis:
             specs = tuple(
                 [ProbeSpec(name=f"silent{i}", kind="tcp", host="127.0.0.1", port=silent, timeout=0.3) for i in range(20)]

@@ -1,0 +1,45 @@
+"""Helpers for the benchmarks: interleaved trials, medians, the machine's description, loopback endpoints."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from tests.servers import silent_endpoints  # noqa: E402,F401 - one definition, shared with the tests
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            cpu = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def interleaved(variants: dict[str, Callable[[], float]], trials: int) -> dict[str, list[float]]:
+    """Run each variant once per round, rounds in turn, so that noise hits all alike."""
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(trials):
+        for name, run in variants.items():
+            samples[name].append(run())
+    return samples
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def timed_process(argv: list[str], *, limit: float = 120.0, **kw: object) -> float:
+    """Wall time of one whole process, spawn to exit."""
+    start = time.perf_counter()
+    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=limit, check=False, **kw)  # type: ignore[call-overload]
+    return time.perf_counter() - start

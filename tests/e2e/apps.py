@@ -1,0 +1,59 @@
+"""ASGI apps the end-to-end tests serve with `--app tests.e2e.apps:NAME` (Hypercorn runs them on trio)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import trio
+
+from resync_fsm.app import complete_lifespan
+
+REQUEST_SECONDS = 0.5
+
+
+async def _respond(send: Any, status: int, body: bytes) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+    """Every request takes REQUEST_SECONDS, then answers 200 with a body of 1000 bytes."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await trio.sleep(REQUEST_SECONDS)
+    await _respond(send, 200, b"x" * 1000)
+
+
+async def hello_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await _respond(send, 200, b"hello")
+
+
+def make_app() -> Any:
+    """A factory, for --factory."""
+    return hello_app
+
+
+async def startup_failed_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "database migrations are missing"})
+        return
+    await _respond(send, 200, b"never")
+
+
+async def startup_raises_app(scope: Any, receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await receive()
+        raise RuntimeError("cannot load the model weights")
+    await _respond(send, 200, b"never")
+
+
+async def no_lifespan_app(scope: Any, receive: Any, send: Any) -> None:
+    """An app that does not speak lifespan: it raises before reading anything."""
+    assert scope["type"] == "http", "lifespan not supported"
+    await _respond(send, 200, b"plain")
