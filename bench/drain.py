@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import re
 import signal
+import statistics
 import subprocess
 import sys
 from collections import Counter
@@ -74,8 +75,9 @@ async def main(clients: int, lag: float, trials: int) -> None:
         c = totals[name]
         sent = sum(c.values())
         lost = sent - c["ok"]
+        exit_median = statistics.median(exits[name])
         print(f"  {name:40s} sent {sent:4d}  ok {c['ok']:4d}  refused {c['refused']:4d}  cut {c['cut']:4d}  "
-              f"lost {100 * lost / max(sent, 1):5.1f}%  exit after SIGTERM (median) {sorted(exits[name])[len(exits[name]) // 2]:.2f} s")
+              f"lost {100 * lost / max(sent, 1):5.1f}%  exit after SIGTERM (median) {exit_median:.2f} s")
 
 
 if __name__ == "__main__":

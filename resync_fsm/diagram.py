@@ -46,7 +46,7 @@ def dot(active: str | None = None) -> str:
         '    edge [fontname="Helvetica", fontsize=10];',
         "    __start [shape=point, width=0.15];",
     ]
-    for name, description, final in STATES:
+    for name, description, _ in STATES:
         attrs = [f'tooltip="{description}"']
         if name in FINAL_STATES:
             attrs.append("peripheries=2")

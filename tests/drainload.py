@@ -70,7 +70,8 @@ async def drain_under_load(
     stop_at = trio.current_time() + 3600.0
     exited = wait_exit()
 
-    async def client() -> None:
+    async def client(offset: float) -> None:
+        await trio.sleep(offset)  # staggered, so the clients' phases spread over a request's length
         while trio.current_time() < stop_at:
             started = trio.current_time()
             outcome, _ = await fetch(host, port, "/")
@@ -88,8 +89,8 @@ async def drain_under_load(
             await trio.sleep(0.01)
 
     async with trio.open_nursery() as nursery:
-        for _ in range(clients):
-            nursery.start_soon(client)
+        for i in range(clients):
+            nursery.start_soon(client, warmup * i / clients / 2)
         if poll_readyz:
             nursery.start_soon(readyz)
         await trio.sleep(warmup)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
+from functools import partial
 
 import trio
-from functools import partial
 
 Handler = Callable[[trio.SocketStream], Awaitable[None]]
 
@@ -101,7 +101,8 @@ class FakeRedis:
                 elif verb == "SELECT":
                     reply = b"+OK\r\n"
                 elif verb == "PING":
-                    reply = b"-LOADING Redis is loading the dataset in memory\r\n" if self.mode == "loading" else b"+PONG\r\n"
+                    loading = b"-LOADING Redis is loading the dataset in memory\r\n"
+                    reply = loading if self.mode == "loading" else b"+PONG\r\n"
                 else:
                     reply = b"-ERR unknown command\r\n"
                 await stream.send_all(reply)

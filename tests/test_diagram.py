@@ -15,7 +15,7 @@ DIAGRAMS = Path(__file__).resolve().parent.parent / "diagrams"
 
 @pytest.mark.parametrize(("name", "draw"), [("lifecycle.mmd", mermaid), ("lifecycle.dot", dot)])
 def test_committed_diagram_matches_the_code(name: str, draw) -> None:  # type: ignore[no-untyped-def]
-    assert (DIAGRAMS / name).read_text() == draw(), f"regenerate with scripts/diagrams.sh"
+    assert (DIAGRAMS / name).read_text() == draw(), "regenerate with scripts/diagrams.sh"
 
 
 def test_mermaid_has_every_state_and_edge() -> None:

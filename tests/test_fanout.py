@@ -20,7 +20,7 @@ async def test_retries_with_backoff_until_the_deadline(autojump_clock: trio.abc.
 
     times = [t - start for t in attempts.times("db")]
     assert times[0] == 0
-    for n, (before, after) in enumerate(zip(times, times[1:]), 1):
+    for n, (before, after) in enumerate(zip(times, times[1:], strict=False), 1):
         gap = after - before - 0.01  # each fake attempt takes 0.01 s
         base = min(1.0, 0.1 * 2 ** (n - 1))
         assert 0.5 * base - 1e-9 <= gap <= base + 1e-9, (n, gap)

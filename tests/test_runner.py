@@ -100,8 +100,9 @@ async def test_load_error_fails_with_78(autojump_clock: trio.abc.Clock) -> None:
 
 
 async def test_critical_probe_failure_fails_with_69(autojump_clock: trio.abc.Clock) -> None:
-    from .fakes import ScriptedAttempts, spec
     from resync_fsm.probes import probe_all
+
+    from .fakes import ScriptedAttempts, spec
 
     attempts = ScriptedAttempts(lambda name, n: "refused")
 
@@ -173,8 +174,9 @@ async def test_drain_requested_before_run_is_applied(autojump_clock: trio.abc.Cl
 
 
 async def test_no_fail_fast_serves_not_ready_until_probes_pass(autojump_clock: trio.abc.Clock) -> None:
-    from .fakes import ScriptedAttempts, spec
     from resync_fsm.probes import probe_all
+
+    from .fakes import ScriptedAttempts, spec
 
     attempts = ScriptedAttempts(lambda name, n: "ok" if n >= 8 else "refused")
 
@@ -192,17 +194,21 @@ async def test_no_fail_fast_serves_not_ready_until_probes_pass(autojump_clock: t
         await runner.wait_for_state("serving")
         await trio.testing.wait_all_tasks_blocked()
         assert runner.ready() == (False, "serving")
+        passed = trio.Event()
+        runner.board.listeners.append(lambda result: result.ok and passed.set())
         with trio.fail_after(30):
-            while not runner.ready()[0]:
-                await trio.sleep(0.1)
+            await passed.wait()
+        await trio.testing.wait_all_tasks_blocked()
+        assert runner.ready() == (True, "serving")
         assert runner.board.results["db"].attempts == 8
         runner.request_drain()
     assert runner.exit_code == 0
 
 
 async def test_watch_mode_turns_readiness_false_and_back(autojump_clock: trio.abc.Clock) -> None:
-    from .fakes import ScriptedAttempts, spec
     from resync_fsm.probes import probe_all
+
+    from .fakes import ScriptedAttempts, spec
 
     # passes at boot; rounds 2 and 3 of the watch fail; it passes again from round 4
     rounds: list[float] = []

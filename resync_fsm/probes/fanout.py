@@ -61,7 +61,7 @@ class ProbeBoard:
 
     def close_pending(self) -> None:
         """Probing stopped: a probe with no finished attempt is ``skipped``, never missing."""
-        for name, result in self.results.items():
+        for result in list(self.results.values()):
             if result.status == "pending":
                 self.update(attrs.evolve(result, status="skipped", reason="cancelled",
                                          message="probing stopped before an attempt finished"))

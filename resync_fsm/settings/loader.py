@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from ..errors import ConfigurationValidationError
 from ..redaction import redact_url, register_secret, scrub, scrub_data
 from . import parsers as p
@@ -136,7 +134,8 @@ def _resync_bind(values: dict[str, Any], picked: dict[str, Raw]) -> None:
     host = f"[{host}]" if ":" in host and not host.startswith("[") else host
     values["server.bind"] = (f"{host}:{port}",)
     names = ",".join(r.name for r in (host_raw, port_raw) if r.source != "default")
-    picked["server.bind"] = Raw(values["server.bind"], max(host_raw, port_raw, key=lambda r: _RANK[r.source]).source, names)
+    source = max(host_raw, port_raw, key=lambda r: _RANK[r.source]).source
+    picked["server.bind"] = Raw(values["server.bind"], source, names)
 
 
 def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:

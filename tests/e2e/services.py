@@ -112,4 +112,17 @@ def _postgres(tmp_path: Path, initdb: str, postgres: str) -> Iterator[int]:
     )
     with stopping(process):
         wait_listening(port, process)
+        _wait_accepting(port)
         yield port
+
+
+def _wait_accepting(port: int, limit: float = 30.0) -> None:
+    """A listening PostgreSQL may still be "starting up": wait until pg_isready says it accepts."""
+    isready = _pg_bin("pg_isready")
+    if isready is None:
+        return
+    deadline = time.monotonic() + limit
+    while subprocess.run([isready, "-q", "-h", "127.0.0.1", "-p", str(port)], check=False).returncode != 0:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL on {port} not accepting connections after {limit} s")
+        time.sleep(0.05)

