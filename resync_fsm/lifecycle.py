@@ -124,4 +124,4 @@ def edges(machine: Machine) -> Iterator[tuple[str, str, str]]:
     for name, event in machine.events.items():
         for source, transitions in event.transitions.items():
             for transition in transitions:
-                yield name, source, transition.dest
+                yield name, source, str(transition.dest)

@@ -22,7 +22,7 @@ import attrs
 import trio
 
 from . import __version__
-from .errors import StartupError, exit_code_for, forced_exit_code
+from .errors import DependencyUnavailableError, StartupError, exit_code_for, forced_exit_code
 from .health import ASGIApp, HealthWrapper
 from .lifecycle import Lifecycle, Move
 from .logs import get_logger, symbol
@@ -254,7 +254,7 @@ class Runner:
             "status_symbol": symbol(False, sys.stdout),
             "exit_code": self.exit_code,
         }
-        if hasattr(error, "dependency"):
+        if isinstance(error, DependencyUnavailableError):
             fields["dependency"] = error.dependency
         if self.settings is not None and self.settings.log.level == "debug":
             fields["exc_info"] = error  # a traceback only at DEBUG

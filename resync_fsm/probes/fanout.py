@@ -29,7 +29,7 @@ class Backoff:
     cap: float = 1.0
 
     def delay(self, failures: int, rng: random.Random) -> float:
-        base = min(self.cap, self.initial * 2 ** (failures - 1))
+        base = min(self.cap, self.initial * 2.0 ** (failures - 1))
         return base * rng.uniform(0.5, 1.0)
 
 
@@ -123,7 +123,7 @@ async def _retry(
         attempts += 1
         board.in_progress[spec.name] = attempts
         started = trio.current_time()
-        outcome: ProbeResult
+        reason: str | None
         with trio.move_on_after(min(spec.timeout, left)) as scope:
             try:
                 message = await attempt(spec)

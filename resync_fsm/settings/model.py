@@ -7,6 +7,7 @@ parsers as validators.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -131,13 +132,17 @@ class ProbeSpec:
         return any(lo <= status <= hi for lo, hi in self.expect_status)
 
 
+def _probe_tuple(probes: Iterable[ProbeSpec]) -> tuple[ProbeSpec, ...]:
+    return tuple(probes)
+
+
 @attrs.frozen
 class Settings:
     server: ServerSettings = attrs.field(factory=ServerSettings)
     startup: StartupSettings = attrs.field(factory=StartupSettings)
     log: LogSettings = attrs.field(factory=LogSettings)
     resync: ResyncSettings = attrs.field(factory=ResyncSettings)
-    probes: tuple[ProbeSpec, ...] = attrs.field(default=(), converter=tuple)
+    probes: tuple[ProbeSpec, ...] = attrs.field(default=(), converter=_probe_tuple)
     # where each value came from: "server.bind" -> "env:SERVER_PORT", ...
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 

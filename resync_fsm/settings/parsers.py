@@ -136,15 +136,15 @@ def bind_address(value: Any) -> str:
     expected = "'host:port', '[::1]:port' or 'unix:/path' with a port from 0 to 65535"
     if not isinstance(value, str):
         raise Invalid(expected)
-    value = value.strip()
-    if value.startswith("unix:") and len(value) > len("unix:"):
-        return value
-    host, sep, port = value.rpartition(":")
+    text: str = value.strip()
+    if text.startswith("unix:") and len(text) > len("unix:"):
+        return text
+    host, sep, port = text.rpartition(":")
     if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
         raise Invalid(expected)
     if host.startswith("[") != host.endswith("]"):
         raise Invalid(expected)
-    return value
+    return text
 
 
 def string_list(item: Parser) -> Parser:
