@@ -1,16 +1,18 @@
-"""The built-in app, served when no ``--app`` is given: a small page pointing at the health endpoints."""
+"""The built-in app, served when no ``--app`` is given: the status page at ``/``.
+
+The page (diagram with the current state highlighted, transitions, probes)
+comes from the runner's status, which the health wrapper passes in the ASGI
+scope; served without the runner, ``/`` says so.
+"""
 
 from __future__ import annotations
 
-from .health import Receive, Scope, Send
+from .health import STATUS_EXTENSION, Receive, Scope, Send, send_body
 
 __all__ = ["app", "complete_lifespan"]
 
-_PAGE = b"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>resync_fsm</title></head>
-<body><h1>resync_fsm is serving</h1>
-<p>Health: <a href="/livez">/livez</a> &middot; <a href="/readyz">/readyz</a>
-&middot; <a href="/status">/status</a></p></body></html>
+_NOT_RUNNER = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>resync_fsm</title></head>
+<body><p>resync_fsm's built-in app: run it with <code>python -m resync_fsm</code> for its status page.</p></body></html>
 """
 
 
@@ -31,16 +33,13 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         return
     if scope["type"] != "http":
         return
-    found = scope["path"] == "/"
-    body = _PAGE if found else b"not found\n"
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 200 if found else 404,
-            "headers": [
-                (b"content-type", b"text/html; charset=utf-8" if found else b"text/plain"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    if scope["path"] != "/":
+        await send_body(send, 404, b"text/plain", b"not found\n")
+        return
+    status = scope.get("extensions", {}).get(STATUS_EXTENSION)
+    if status is None:
+        await send_body(send, 200, b"text/html; charset=utf-8", _NOT_RUNNER)
+        return
+    from .status_page import render_page
+
+    await send_body(send, 200, b"text/html; charset=utf-8", render_page(status()))

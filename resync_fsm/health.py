@@ -1,8 +1,11 @@
 """The health endpoints, answered on the app's own listener before the app sees the request.
 
 ``/livez`` is 200 unless the lifecycle failed; ``/readyz`` is 200 only while
-serving with its dependencies ok; ``/status`` is JSON with nothing secret.
-The wrapper also counts the requests in flight, which draining reports.
+serving with its dependencies ok; ``/status`` is JSON with nothing secret
+(``?format=mermaid``: the lifecycle diagram with the current state
+highlighted). The wrapper also counts the requests in flight, which draining
+reports, and passes the status to the app as the ASGI scope extension
+``resync_fsm.status`` (a callable), which the built-in status page reads.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, Protocol
 
-__all__ = ["ASGIApp", "HealthView", "HealthWrapper"]
+__all__ = ["STATUS_EXTENSION", "ASGIApp", "HealthView", "HealthWrapper"]
+
+STATUS_EXTENSION = "resync_fsm.status"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -30,20 +35,23 @@ class HealthView(Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    data = json.dumps(body, default=str).encode()
+async def send_body(send: Send, status: int, content_type: bytes, data: bytes) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"application/json"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(data)).encode()),
                 (b"cache-control", b"no-store"),
             ],
         }
     )
     await send({"type": "http.response.body", "body": data})
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    await send_body(send, status, b"application/json", json.dumps(body, default=str).encode())
 
 
 class HealthWrapper:
@@ -69,8 +77,9 @@ class HealthWrapper:
         if scope["type"] == "http":
             route = self._routes.get(scope["path"])
             if route is not None and scope["method"] in ("GET", "HEAD"):
-                await route(send)
+                await route(scope, send)
                 return
+            scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._full_status
             self.in_flight += 1
             try:
                 await self.app(scope, receive, send)
@@ -111,15 +120,24 @@ class HealthWrapper:
                 raise
             await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
 
-    async def _livez(self, send: Send) -> None:
+    def _full_status(self) -> dict[str, Any]:
+        body = self.view.status()
+        body["in_flight"] = self.in_flight
+        return body
+
+    async def _livez(self, scope: Scope, send: Send) -> None:
         ok, state = self.view.live()
         await send_json(send, 200 if ok else 503, {"live": ok, "state": state})
 
-    async def _readyz(self, send: Send) -> None:
+    async def _readyz(self, scope: Scope, send: Send) -> None:
         ok, state = self.view.ready()
         await send_json(send, 200 if ok else 503, {"ready": ok, "state": state})
 
-    async def _status(self, send: Send) -> None:
-        body = self.view.status()
-        body["in_flight"] = self.in_flight
+    async def _status(self, scope: Scope, send: Send) -> None:
+        body = self._full_status()
+        if b"format=mermaid" in scope.get("query_string", b""):
+            from .diagram import mermaid
+
+            await send_body(send, 200, b"text/plain; charset=utf-8", mermaid(active=body["state"]).encode())
+            return
         await send_json(send, 200, body)

@@ -36,3 +36,18 @@ def test_active_state_is_highlighted_only_when_asked() -> None:
 def test_cli_prints_mermaid(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diagram", "--format", "mermaid"]) == 0
     assert capsys.readouterr().out == mermaid()
+
+
+def test_the_package_ships_the_committed_svg() -> None:
+    shipped = Path(__file__).resolve().parent.parent / "resync_fsm" / "lifecycle.svg"
+    assert shipped.read_text() == (DIAGRAMS / "lifecycle.svg").read_text(), "run scripts/diagrams.sh"
+
+
+@pytest.mark.parametrize("state", ["created", "validating", "probing", "serving", "draining", "stopped", "failed"])
+def test_status_page_highlights_each_state(state: str) -> None:
+    from resync_fsm.status_page import ACTIVE_FILL, highlight, lifecycle_svg
+
+    svg = highlight(lifecycle_svg(), state)
+    assert svg.count(ACTIVE_FILL) == 1
+    node = svg[svg.index(f"<title>{state}</title>"):]
+    assert node.index(ACTIVE_FILL) < node.index("</g>")

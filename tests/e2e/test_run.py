@@ -68,3 +68,22 @@ async def test_invalid_config_exits_78_naming_every_problem(tmp_path: Path) -> N
     for needle in ("server.bind", "70000", "server.graceful_timeout", "probes[0].port", "99999"):
         assert needle in line
     assert "Traceback" not in cli.stderr.decode() + "\n".join(cli.stdout_lines)
+
+
+async def test_status_page_and_mermaid_show_the_current_state(tmp_path: Path) -> None:
+    async with running("--bind", "127.0.0.1:0", cwd=str(tmp_path)) as cli:
+        url = await cli.url()
+        async with httpx.AsyncClient() as client:
+            page = (await client.get(url + "/")).text
+            mermaid = await client.get(url + "/status?format=mermaid")
+        cli.signal(signal.SIGTERM)
+        assert await cli.wait() == 0
+    assert '<span class="state">serving</span>' in page
+    assert page.count('fill="#ffd54f"') == 1  # exactly one node highlighted: serving
+    node = page[page.index("<title>serving</title>"):]
+    assert node.index('fill="#ffd54f"') < node.index("</g>")
+    assert "http-equiv=\"refresh\"" in page and "http://" not in page.split("<svg", 1)[1].split("</svg>")[0].replace(
+        "http://www.w3.org", "")  # nothing loaded from the network
+    assert "<td>probes_passed</td>" in page
+    assert mermaid.headers["content-type"].startswith("text/plain")
+    assert mermaid.text.endswith("    class serving active\n")
