@@ -67,7 +67,7 @@ class HealthWrapper:
         self.app = app
         self.view = view
         self.in_flight = 0
-        self._routes: dict[str, Callable[[Send], Awaitable[None]]] = {
+        self._routes: dict[str, Callable[[Scope, Send], Awaitable[None]]] = {
             livez: self._livez,
             readyz: self._readyz,
             status: self._status,
