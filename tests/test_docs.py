@@ -62,3 +62,23 @@ def test_committed_svg_draws_what_the_code_draws() -> None:
         return sorted(re.findall(r"<(?:title|text)[^>]*>([^<]*)<", text))
 
     assert drawn((ROOT / "diagrams" / "lifecycle.svg").read_text()) == drawn(svg())
+
+
+def test_resync_migration_example_env_is_valid(tmp_path: Path) -> None:
+    from resync_fsm.settings import load_settings
+
+    text = (ROOT / "docs" / "resync.md").read_text()
+    example = text.split("## An example `.env`", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    env_file = tmp_path / ".env"
+    env_file.write_text(example)
+    settings = load_settings(env_file=env_file, environ={}, cwd=tmp_path)
+    assert settings.resync.environment == "production"
+    assert {p.name for p in settings.probes} == {"redis", "tws", "llm"}
+    assert settings.server.bind == ("0.0.0.0:8000",)
+
+
+def test_documented_links_exist() -> None:
+    for doc in [README, *(p.read_text() for p in (ROOT / "docs").glob("*.md"))]:
+        for target in re.findall(r"\]\(((?:\.\./)?(?:docs|examples)/[^)#]*|[a-z]+\.md)\)", doc):
+            candidates = [ROOT / target.removeprefix("../"), ROOT / "docs" / target]
+            assert any(c.exists() for c in candidates), target

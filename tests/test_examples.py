@@ -1,0 +1,142 @@
+"""The deployment recipes in examples/ agree with the code: probe paths, grace periods, notify type."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+import socket
+from pathlib import Path
+from typing import Any
+
+import trio
+import yaml
+
+from resync_fsm.cli import build_parser, flag_values
+from resync_fsm.notify import Notifier
+from resync_fsm.runner import Runner
+from resync_fsm.settings import Settings, load_settings
+
+from .fakes import FakeServer
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+# what the manifest's secretRef would hold: values that pass the production rules
+SECRETS = {"ADMIN_PASSWORD": "a-Strong-passphrase-42", "SECRET_KEY": "s" * 20 + "K" * 20,
+           "TWS_PASSWORD": "tws-secret", "LLM_API_KEY": "sk-x", "REDIS_URL": "redis://:pw@redis:6379/0"}
+
+
+def settings_for(argv: list[str], environ: dict[str, str]) -> Settings:
+    args = build_parser().parse_args(argv)
+    return load_settings(flags=flag_values(args), environ=environ, cwd=Path("/nonexistent"))
+
+
+def manifest(kind: str) -> dict[str, Any]:
+    documents = list(yaml.safe_load_all((EXAMPLES / "kubernetes.yaml").read_text()))
+    return next(d for d in documents if d["kind"] == kind)
+
+
+def deployment() -> dict[str, Any]:
+    return manifest("Deployment")
+
+
+def container_environ(container: dict[str, Any]) -> dict[str, str]:
+    """The environment Kubernetes gives the container: envFrom sources, then env."""
+    environ: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source:
+            config_map = manifest("ConfigMap")
+            assert config_map["metadata"]["name"] == source["configMapRef"]["name"]
+            environ.update(config_map["data"])
+        else:
+            environ.update(SECRETS)
+    environ.update({e["name"]: e["value"] for e in container.get("env", [])})
+    return environ
+
+
+def container_settings(container: dict[str, Any]) -> Settings:
+    command = container["command"]
+    assert command[:3] == ["python", "-m", "resync_fsm"]
+    environ = container_environ(container)
+    argv = command[3:]
+    return settings_for(argv if argv[:1] == ["check"] else ["run", *argv], environ)
+
+
+def test_kubernetes_probes_hit_the_health_endpoints() -> None:
+    pod = deployment()["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    settings = container_settings(container)
+    assert container["readinessProbe"]["httpGet"]["path"] == settings.server.readyz_path
+    assert container["livenessProbe"]["httpGet"]["path"] == settings.server.livez_path
+    assert container["startupProbe"]["httpGet"]["path"] in (settings.server.livez_path, settings.server.readyz_path)
+    port = {p["name"]: p["containerPort"] for p in container["ports"]}["http"]
+    assert settings.server.bind == (f"0.0.0.0:{port}",)
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] > settings.startup.timeout
+
+
+def test_kubernetes_grace_period_covers_the_drain() -> None:
+    pod = deployment()["spec"]["template"]["spec"]
+    settings = container_settings(pod["containers"][0])
+    server = settings.server
+    assert server.drain_delay > 0  # the reason no preStop sleep is needed
+    budget = server.drain_delay + server.graceful_timeout + server.shutdown_timeout
+    assert pod["terminationGracePeriodSeconds"] >= budget
+    assert server.termination_grace == pod["terminationGracePeriodSeconds"]
+    assert settings.warnings() == []
+    assert "preStop" not in str(pod)
+
+
+def test_kubernetes_init_container_runs_check_on_the_same_dependencies() -> None:
+    pod = deployment()["spec"]["template"]["spec"]
+    init = pod["initContainers"][0]
+    assert init["command"][3] == "check"
+    checked = container_settings(init)
+    assert checked.probes == container_settings(pod["containers"][0]).probes
+    assert {p.name for p in checked.probes} == {"redis", "tws", "llm"}
+
+
+def unit() -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string((EXAMPLES / "resync-fsm.service").read_text())
+    return parser
+
+
+def test_systemd_unit_matches_the_runner() -> None:
+    service = unit()["Service"]
+    assert service["Type"] == "notify" and service["NotifyAccess"] == "main"
+    argv = shlex.split(service["ExecStart"])
+    assert argv[1:3] == ["-m", "resync_fsm"]
+    settings = settings_for(["run", *argv[3:]], {})
+    server = settings.server
+    assert int(service["TimeoutStopSec"]) >= server.drain_delay + server.graceful_timeout + server.shutdown_timeout
+    assert int(service["WatchdogSec"]) > 0
+    assert service["RestartPreventExitStatus"] == "78"
+
+
+async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> None:
+    path = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as receiver:
+        receiver.bind(path)
+        receiver.setblocking(False)
+
+        async def load() -> Settings:
+            return Settings()
+
+        async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+            pass
+
+        runner = Runner(load, serve=FakeServer(), app=app, handle_signals=False,
+                        notifier=Notifier({"NOTIFY_SOCKET": path}))
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(runner.run)
+            await runner.wait_for_state("serving")
+            await trio.testing.wait_all_tasks_blocked()
+            runner.request_drain()
+        messages = []
+        while True:
+            try:
+                messages.append(receiver.recv(4096).decode())
+            except BlockingIOError:
+                break
+    assert "READY=1\nSTATUS=serving" in messages
+    assert "STOPPING=1\nSTATUS=draining" in messages
