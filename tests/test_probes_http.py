@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import trio
 
 from resync_fsm.compat import check_http
-from resync_fsm.probes import ProbeFailure
+from resync_fsm.probes import ProbeBoard, ProbeFailure, open_attempt, probe_all
 from resync_fsm.probes.http import attempt_http, open_http_client
 from resync_fsm.settings import ProbeSpec
 from resync_fsm.settings.parsers import status_spec
 
-from .servers import HttpRecorder, serving
+from .servers import HttpRecorder, read_request, serving
 
 
 def http(url: str, expect: str = "<500") -> ProbeSpec:
@@ -67,3 +68,32 @@ async def test_userinfo_never_in_the_failure_message() -> None:
         with pytest.raises(ProbeFailure) as caught:
             await attempt_http(http("https://user:s3cr3t-pass@svc.invalid/"), client)
     assert "s3cr3t-pass" not in caught.value.message
+
+
+async def test_http_probes_are_not_serialised_by_a_pool() -> None:
+    """150 HTTP probes at once: the server answers only when all 150 requests are in at the same
+    time, which a client capped at httpx's default 100 connections can never reach."""
+    count = 150
+    arrived = 0
+    all_in = trio.Event()
+
+    async def barrier(stream: trio.SocketStream) -> None:
+        nonlocal arrived
+        async with stream:
+            if not await read_request(stream):
+                return
+            arrived += 1
+            if arrived == count:
+                all_in.set()
+            await all_in.wait()
+            await stream.send_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+
+    async with serving(barrier) as port:
+        specs = tuple(ProbeSpec(name=f"api{i}", kind="http", url=f"http://127.0.0.1:{port}/", timeout=10)
+                      for i in range(count))
+        board = ProbeBoard(specs)
+        with trio.fail_after(20):
+            async with open_attempt(specs) as attempt:
+                await probe_all(board, attempt, deadline=trio.current_time() + 10)
+    assert all(result.ok for result in board.results.values())
+    assert all(result.attempts == 1 for result in board.results.values())

@@ -55,7 +55,7 @@ def _failure(exc: httpx.HTTPError) -> ProbeFailure:
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLError):
-            return ProbeFailure("tls", f"TLS handshake failed: {cause.reason or cause}")
+            return ProbeFailure("tls", f"TLS handshake failed: {getattr(cause, 'reason', None) or cause}")
         if isinstance(cause, OSError):
             return ProbeFailure(*reason_for_oserror(cause))
         cause = cause.__cause__ or cause.__context__
