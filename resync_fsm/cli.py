@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .errors import EX_USAGE, StartupError
-from .settings.fields import FIELDS
 
 __all__ = ["main", "main_exit"]
 
@@ -31,6 +30,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _settings_flags(parser: argparse.ArgumentParser) -> None:
+    from .settings.fields import FIELDS
+
     group = parser.add_argument_group("settings (override TOML and environment)")
     group.add_argument("--config", metavar="FILE",
                        help="TOML file (default: $RESYNC_FSM_CONFIG, else ./resync_fsm.toml)")
@@ -51,27 +52,30 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
         group.add_argument(spec.flag, **kw)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``command``, only that subcommand gets the settings flags (a faster start)."""
     parser = _Parser(prog="resync-fsm", description="Validate, probe, serve and drain an ASGI service.")
     parser.add_argument("--version", action="version", version=f"resync_fsm {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     run = sub.add_parser("run", help="validate, probe, serve, and drain on SIGTERM (the default)")
-    _settings_flags(run)
     check = sub.add_parser("check", help="validate and probe, then exit 0, 69 or 78")
-    _settings_flags(check)
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD ARGS: run CMD once the checks pass")
     diagram = sub.add_parser("diagram", help="draw the lifecycle")
     diagram.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     diagram.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     config = sub.add_parser("config", help="print the effective configuration (redacted) and sources")
-    _settings_flags(config)
     config.add_argument("--json", action="store_true", help="print JSON")
+    for name, subparser in (("run", run), ("check", check), ("config", config)):
+        if command in (None, name):
+            _settings_flags(subparser)
     return parser
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:
     """Field path -> value for every settings flag given."""
+    from .settings.fields import FIELDS
+
     return {spec.path: getattr(args, spec.path) for spec in FIELDS
             if spec.flag and getattr(args, spec.path, None) is not None}
 
@@ -85,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv[0] if argv[0] in COMMANDS else "").parse_args(argv)
     except UsageError as exc:
         print(exc, file=sys.stderr)
         return EX_USAGE

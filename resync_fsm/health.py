@@ -67,6 +67,7 @@ class HealthWrapper:
         self.app = app
         self.view = view
         self.in_flight = 0
+        self._status_callable = self._full_status  # bound once, not per request
         self._routes: dict[str, Callable[[Scope, Send], Awaitable[None]]] = {
             livez: self._livez,
             readyz: self._readyz,
@@ -79,7 +80,7 @@ class HealthWrapper:
             if route is not None and scope["method"] in ("GET", "HEAD"):
                 await route(scope, send)
                 return
-            scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._full_status
+            scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
             self.in_flight += 1
             try:
                 await self.app(scope, receive, send)

@@ -27,7 +27,7 @@ from .health import ASGIApp, HealthWrapper
 from .lifecycle import Lifecycle, Move
 from .logs import get_logger, symbol
 from .notify import Notifier
-from .probes import ProbeBoard, open_attempt, probe_all, unavailable_error
+from .probes import ProbeBoard, ProbeResult, open_attempt, probe_all, unavailable_error
 from .settings.model import Settings
 
 __all__ = ["Event", "Runner"]
@@ -283,7 +283,7 @@ class Runner:
     async def _probing(self, post: Callable[..., None]) -> None:
         settings = self._settings()
         self.board = board = ProbeBoard(settings.probes)
-        board.listeners.append(_log_probe)
+        board.listeners.append(_probe_logger())
         timeout = settings.startup.timeout
         await self._probe(board, settings, trio.current_time() + timeout, True)
         if not board.critical_ok:
@@ -366,11 +366,20 @@ class Runner:
         return self.settings
 
 
-def _log_probe(result: Any) -> None:
-    if result.ok:
-        log.info("probe_ok", probe=result.name, kind=result.kind, target=result.target,
-                 attempts=result.attempts, latency_ms=result.latency_ms)
-    elif result.status == "fail":
-        log.warning("probe_failed", probe=result.name, kind=result.kind, target=result.target,
-                    critical=result.critical, attempts=result.attempts, reason=result.reason,
-                    message=result.message)
+def _probe_logger() -> Callable[[ProbeResult], None]:
+    """Logs each probe's changes (ok, or a new failure reason), not every retry of the same failure."""
+    last: dict[str, tuple[str, str | None]] = {}
+
+    def log_probe(result: ProbeResult) -> None:
+        if last.get(result.name) == (result.status, result.reason):
+            return
+        last[result.name] = (result.status, result.reason)
+        if result.ok:
+            log.info("probe_ok", probe=result.name, kind=result.kind, target=result.target,
+                     attempts=result.attempts, latency_ms=result.latency_ms)
+        elif result.status == "fail":
+            log.warning("probe_failed", probe=result.name, kind=result.kind, target=result.target,
+                        critical=result.critical, attempts=result.attempts, reason=result.reason,
+                        message=result.message)
+
+    return log_probe

@@ -57,3 +57,12 @@ async def no_lifespan_app(scope: Any, receive: Any, send: Any) -> None:
     """An app that does not speak lifespan: it raises before reading anything."""
     assert scope["type"] == "http", "lifespan not supported"
     await _respond(send, 200, b"plain")
+
+
+async def sleepy_app(scope: Any, receive: Any, send: Any) -> None:
+    """Every request takes 2 s: long enough to be seen in flight."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await trio.sleep(2.0)
+    await _respond(send, 200, b"slept")

@@ -131,3 +131,31 @@ async def test_systemd_notify_messages(tmp_path: Path) -> None:
     states = [m for m in messages if m != "WATCHDOG=1"]
     assert states == ["STATUS=validating", "STATUS=probing", "STATUS=serving", "READY=1\nSTATUS=serving",
                       "STOPPING=1\nSTATUS=draining", "STATUS=stopped"]
+
+
+async def test_status_while_draining_counts_requests_in_flight() -> None:
+    async with running("--app", "tests.e2e.apps:sleepy_app", "--bind", "127.0.0.1:0", "--drain-delay", "0.5",
+                       cwd=ROOT) as cli:
+        url = await cli.url()
+        async with httpx.AsyncClient(timeout=10) as client, trio.open_nursery() as nursery:
+            answers: list[int] = []
+
+            async def slow_request() -> None:
+                answers.append((await client.get(url + "/work")).status_code)
+
+            for _ in range(3):
+                nursery.start_soon(slow_request)
+            # until the three are in flight (they take 2 s each): another process, so we ask it
+            with trio.fail_after(5):
+                while (await client.get(url + "/status")).json()["in_flight"] < 3:  # noqa: ASYNC110
+                    await trio.sleep(0.01)
+            cli.signal(signal.SIGTERM)
+            await cli.wait_event("draining")
+            status = (await client.get(url + "/status")).json()
+            ready = await client.get(url + "/readyz")
+        assert await cli.wait() == 0
+    assert answers == [200, 200, 200]
+    assert status["state"] == "draining" and status["in_flight"] == 3 and status["ready"] is False
+    assert [m["dest"] for m in status["history"]] == ["validating", "probing", "serving", "draining"]
+    assert all(isinstance(m["at"], float) for m in status["history"])
+    assert ready.status_code == 503 and ready.json() == {"ready": False, "state": "draining"}
