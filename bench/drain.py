@@ -61,9 +61,8 @@ async def one(argv: list[str], clients: int, lag: float) -> tuple[Counter[str], 
     return report.after_signal + report.spanning, report.exited_at or 0.0
 
 
-async def main(clients: int, lag: float, trials: int) -> None:
-    print(f"drain: {clients} clients, fresh connections, 0.5 s requests, SIGTERM, {lag:g} s balancer lag, "
-          f"{trials} trials (requests in flight at or started after SIGTERM, summed over trials)")
+async def run(clients: int = 24, lag: float = 0.5, trials: int = 3) -> list[tuple[str, Counter[str], float]]:
+    """(variant, outcomes of requests in flight at or started after SIGTERM, median exit time)."""
     totals = {name: Counter[str]() for name in COMMANDS}
     exits: dict[str, list[float]] = {name: [] for name in COMMANDS}
     for _ in range(trials):
@@ -71,11 +70,15 @@ async def main(clients: int, lag: float, trials: int) -> None:
             outcomes, exit_after = await one(argv, clients, lag)
             totals[name].update(outcomes)
             exits[name].append(exit_after)
-    for name in COMMANDS:
-        c = totals[name]
+    return [(name, totals[name], statistics.median(exits[name])) for name in COMMANDS]
+
+
+async def main(clients: int, lag: float, trials: int) -> None:
+    print(f"drain: {clients} clients, fresh connections, 0.5 s requests, SIGTERM, {lag:g} s balancer lag, "
+          f"{trials} trials (requests in flight at or started after SIGTERM, summed over trials)")
+    for name, c, exit_median in await run(clients, lag, trials):
         sent = sum(c.values())
         lost = sent - c["ok"]
-        exit_median = statistics.median(exits[name])
         print(f"  {name:40s} sent {sent:4d}  ok {c['ok']:4d}  refused {c['refused']:4d}  cut {c['cut']:4d}  "
               f"lost {100 * lost / max(sent, 1):5.1f}%  exit after SIGTERM (median) {exit_median:.2f} s")
 

@@ -158,6 +158,13 @@ class FakePostgres:
             await stream.send_all(b"E" + struct.pack("!i", len(body) + 4) + body)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released: connecting to it is refused)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @contextmanager
 def silent_endpoints(count: int) -> Iterator[list[int]]:
     """``count`` loopback listeners whose accept queue is full: a new connect hangs (SYN dropped)."""

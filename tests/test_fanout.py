@@ -91,3 +91,13 @@ async def test_cancelled_probing_leaves_no_probe_missing(autojump_clock: trio.ab
     assert [(r.name, r.status, r.reason) for r in board.results.values()] == [
         ("a", "skipped", "cancelled"), ("b", "skipped", "cancelled"),
     ]
+
+
+async def test_an_attempt_cut_by_the_deadline_keeps_the_earlier_reason(autojump_clock: trio.abc.Clock) -> None:
+    # refused twice, then the third attempt hangs until the deadline cuts it
+    attempts = ScriptedAttempts(lambda name, n: "refused" if n < 3 else "hang")
+    board = ProbeBoard([spec(timeout=3.0)])
+    await probe_all(board, attempts, deadline=trio.current_time() + 1.0, rng=random.Random(1))
+    result = board.results["db"]
+    assert (result.status, result.reason, result.attempts) == ("fail", "refused", 3)
+    assert result.message.endswith("(the last attempt was cut short by the deadline)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import random
 import socket
 import ssl
 
@@ -72,7 +73,8 @@ async def test_an_unknown_kind_is_not_configured() -> None:
 @pytest.mark.parametrize("reason", [r for r in REASONS if r not in ("timeout", "cancelled")])
 async def test_each_reason_reaches_the_result(reason: str, autojump_clock: trio.abc.Clock) -> None:
     board = ProbeBoard([spec()])
-    await probe_all(board, ScriptedAttempts(lambda name, n: reason), deadline=trio.current_time() + 2)
+    await probe_all(board, ScriptedAttempts(lambda name, n: reason), deadline=trio.current_time() + 2,
+                    rng=random.Random(3))
     result = board.results["db"]
     assert (result.status, result.reason) == ("fail", reason)
     assert result.attempts > 1  # retried until the deadline

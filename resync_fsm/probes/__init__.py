@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING
 
@@ -31,30 +31,31 @@ __all__ = [
 async def open_attempt(
     specs: tuple[ProbeSpec, ...], *, http_transport: httpx.AsyncBaseTransport | None = None
 ) -> AsyncIterator[Attempt]:
-    """The attempt function for these probes; httpx is imported only if one needs it."""
+    """The attempt function for these probes. Each kind's module is imported only when a
+    probe needs it (httpx above all), once, here rather than on every attempt."""
+    kinds = {spec.kind for spec in specs}
+    by_kind: dict[str, Callable[[ProbeSpec], Awaitable[str]]] = {"tcp": attempt_tcp}
     async with AsyncExitStack() as stack:
-        client = None
-        if any(spec.kind == "http" for spec in specs):
-            from .http import open_http_client
+        if "http" in kinds:
+            from functools import partial
+
+            from .http import attempt_http, open_http_client
 
             client = await stack.enter_async_context(open_http_client(http_transport))
+            by_kind["http"] = partial(attempt_http, client=client)
+        if "redis" in kinds:
+            from .redis import attempt_redis
+
+            by_kind["redis"] = attempt_redis
+        if "postgres" in kinds:
+            from .postgres import attempt_postgres
+
+            by_kind["postgres"] = attempt_postgres
 
         async def attempt(spec: ProbeSpec) -> str:
-            if spec.kind == "tcp":
-                return await attempt_tcp(spec)
-            if spec.kind == "http":
-                from .http import attempt_http
-
-                assert client is not None
-                return await attempt_http(spec, client)
-            if spec.kind == "redis":
-                from .redis import attempt_redis
-
-                return await attempt_redis(spec)
-            if spec.kind == "postgres":
-                from .postgres import attempt_postgres
-
-                return await attempt_postgres(spec)
-            raise ProbeFailure("not_configured", f"unknown probe kind {spec.kind!r}")
+            run = by_kind.get(spec.kind)
+            if run is None:
+                raise ProbeFailure("not_configured", f"no {spec.kind!r} probe here")
+            return await run(spec)
 
         yield attempt

@@ -132,8 +132,15 @@ async def _retry(
             else:
                 reason, status = None, "ok"
         if scope.cancelled_caught:
-            reason, status = "timeout", "fail"
-            message = f"no answer within {min(spec.timeout, left):g} s"
+            previous = board.results[spec.name]
+            if left < spec.timeout and previous.status == "fail" and previous.reason != "timeout":
+                # The deadline, not the dependency, cut this attempt short: the earlier
+                # failure says more about what is wrong than "timeout" would.
+                reason, status = previous.reason, "fail"
+                message = f"{previous.message} (the last attempt was cut short by the deadline)"
+            else:
+                reason, status = "timeout", "fail"
+                message = f"no answer within {min(spec.timeout, left):g} s"
         board.in_progress.pop(spec.name, None)
         latency = (trio.current_time() - started) * 1000
         outcome = attrs.evolve(board.results[spec.name], status=status, attempts=attempts,

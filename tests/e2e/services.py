@@ -19,13 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from ..servers import free_port
+
 POSTGRES_BIN = Path("/usr/lib/postgresql")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes], limit: float = 30.0) -> None:

@@ -5,21 +5,14 @@ from __future__ import annotations
 import json
 import os
 import pty
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import trio
 
-from ..servers import HttpRecorder, serving, silent_endpoints
+from ..servers import HttpRecorder, free_port, serving, silent_endpoints
 from .cli import env
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def config(tmp_path: Path, *probes: tuple[str, int, bool], timeout: float = 1.0) -> Path:
@@ -41,7 +34,7 @@ async def check(*args: str) -> subprocess.CompletedProcess[bytes]:
 async def test_passes_and_runs_the_command(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
     async with serving(HttpRecorder({})) as up:
-        done = await check("--config", str(config(tmp_path, ("db", up, True), ("extra", closed_port(), False))),
+        done = await check("--config", str(config(tmp_path, ("db", up, True), ("extra", free_port(), False))),
                            "--", sys.executable, "-c", f"open({str(marker)!r}, 'w').write('yes')")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.decode().splitlines()
@@ -52,7 +45,7 @@ async def test_passes_and_runs_the_command(tmp_path: Path) -> None:
 
 async def test_fails_69_and_does_not_run_the_command(tmp_path: Path) -> None:
     marker = tmp_path / "ran"
-    done = await check("--config", str(config(tmp_path, ("db", closed_port(), True))),
+    done = await check("--config", str(config(tmp_path, ("db", free_port(), True))),
                        "--", sys.executable, "-c", f"open({str(marker)!r}, 'w')")
     assert done.returncode == 69
     assert done.stderr.decode().startswith("DependencyUnavailableError: ") and b"refused" in done.stderr
@@ -60,7 +53,7 @@ async def test_fails_69_and_does_not_run_the_command(tmp_path: Path) -> None:
 
 
 async def test_json(tmp_path: Path) -> None:
-    done = await check("--json", "--config", str(config(tmp_path, ("db", closed_port(), True))))
+    done = await check("--json", "--config", str(config(tmp_path, ("db", free_port(), True))))
     result = json.loads(done.stdout)
     assert result["ok"] is False
     assert [(p["name"], p["status"], p["reason"]) for p in result["probes"]] == [("db", "fail", "refused")]

@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import trio
 
 from resync_fsm.probes import ProbeBoard, open_attempt, probe_all
 from resync_fsm.settings import ProbeSpec
 
-from ..servers import FakeRedis, HttpRecorder, serving, silent_endpoints
+from ..servers import FakeRedis, HttpRecorder, free_port, serving, silent_endpoints
 
 
 def open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def probe_everything(deadline_in: float) -> ProbeBoard:
@@ -29,7 +22,7 @@ async def probe_everything(deadline_in: float) -> ProbeBoard:
             specs = tuple(
                 [ProbeSpec(name=f"silent{i}", kind="tcp", host="127.0.0.1", port=silent, timeout=0.3)
                  for i in range(20)]
-                + [ProbeSpec(name=f"refused{i}", kind="tcp", host="127.0.0.1", port=closed_port()) for i in range(20)]
+                + [ProbeSpec(name=f"refused{i}", kind="tcp", host="127.0.0.1", port=free_port()) for i in range(20)]
                 + [ProbeSpec(name=f"http{i}", kind="http", url=f"http://127.0.0.1:{http}/") for i in range(20)]
                 + [ProbeSpec(name=f"redis{i}", kind="redis", url=f"redis://127.0.0.1:{redis}") for i in range(20)]
                 + [ProbeSpec(name="http-silent", kind="http", url=f"http://127.0.0.1:{silent}/", timeout=0.3)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..servers import FakeRedis, HttpRecorder, serving
+from ..servers import FakeRedis, HttpRecorder, free_port, serving
 from .cli import env, running
 
 SECRETS = {
@@ -85,9 +84,7 @@ async def test_a_serving_run_shows_no_secret(tmp_path: Path) -> None:
 
 
 async def test_a_failing_run_shows_no_secret(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = free_port()  # nobody listens there
     # a wrong scheme for REDIS_URL and a too-short admin password: both fail validation
     environ = base_env(closed, closed)
     environ["REDIS_URL"] = environ["REDIS_URL"].replace("redis://", "http://")
@@ -102,9 +99,7 @@ async def test_a_failing_run_shows_no_secret(tmp_path: Path) -> None:
 
 
 async def test_a_run_failing_on_a_dependency_shows_no_secret(tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = sock.getsockname()[1]
+    closed = free_port()  # nobody listens there
     environ = base_env(closed, closed)
     write_config(tmp_path, closed)
     async with running("--startup-timeout", "0.5", cwd=str(tmp_path), **environ) as cli:

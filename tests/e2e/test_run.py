@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import signal
-import socket
 import time
 from pathlib import Path
 
 import httpx
 
+from ..servers import free_port
 from .cli import running
 
 
@@ -31,9 +31,7 @@ async def test_serves_and_stops_on_sigterm(tmp_path: Path) -> None:
 
 
 async def test_closed_port_exits_69_within_the_deadline(tmp_path: Path) -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens there
     config = tmp_path / "resync_fsm.toml"
     config.write_text(
         "[startup]\ntimeout = 2\n\n[[probes]]\nname = \"db\"\nkind = \"tcp\"\n"
