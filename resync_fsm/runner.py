@@ -105,6 +105,7 @@ class Runner:
         self.listeners: list[Callable[[Move], None]] = [self.notifier.on_move]
         self.wrapper: HealthWrapper | None = None
         self._send: trio.MemorySendChannel[Event] | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
         self._nursery: trio.Nursery
         self._pending: list[Event] = []
         self._epoch = 0
@@ -132,6 +133,13 @@ class Runner:
     def request_drain(self, signum: int | None = None) -> None:
         """Ask for a graceful stop (as SIGTERM does); call from the runner's trio thread."""
         self._post(Event("drain", signum=signum))
+
+    def request_drain_from_thread(self) -> None:
+        """:meth:`request_drain` from any other thread (a host embedding the runner off the main
+        thread, where it cannot receive signals itself)."""
+        if self._token is None:
+            raise RuntimeError("the runner is not running")
+        trio.from_thread.run_sync(self.request_drain, trio_token=self._token)
 
     def fail(self, error: BaseException) -> None:
         self._post(Event("fail", error=error))
@@ -173,6 +181,7 @@ class Runner:
     async def run(self) -> int:
         send, receive = trio.open_memory_channel[Event](math.inf)
         self._send = send
+        self._token = trio.lowlevel.current_trio_token()
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
             if self._handle_signals:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import ssl
+import subprocess
+from pathlib import Path
+
 import pytest
 import trio
 
@@ -103,3 +108,40 @@ async def test_a_server_greeting_in_another_protocol_is_protocol(kind: str) -> N
 async def test_dns_failure_is_dns() -> None:
     error = await failure(attempt_tcp, ProbeSpec(name="t", kind="tcp", host="no-such-host.invalid", port=1))
     assert error.reason == "dns"
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command (.ci/run installs it)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl command is not installed (apt-get install openssl; .ci/run does)")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=60)
+    return cert, key
+
+
+async def test_rediss_over_tls_trusting_a_private_ca(certificate: tuple[Path, Path],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = FakeRedis(password="tls-pw")
+
+    async def tls(stream: trio.SocketStream) -> None:
+        try:
+            await server(trio.SSLStream(stream, context, server_side=True))  # type: ignore[arg-type]
+        except trio.BrokenResourceError:
+            pass  # the untrusting client hung up mid-handshake
+
+    async with serving(tls) as port:
+        url = f"rediss://:tls-pw@127.0.0.1:{port}/0"
+        # untrusted: the system's CAs do not know this certificate
+        error = await failure(attempt_redis, redis(url))
+        assert error.reason == "tls"
+        # trusted through OpenSSL's SSL_CERT_FILE, as an operator with a private CA would do
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        with trio.fail_after(5):
+            assert await attempt_redis(redis(url)) == "PONG"
+    assert ["PING"] in server.commands

@@ -26,7 +26,7 @@ async def app(scope, receive, send):  # type: ignore[no-untyped-def]
 
 
 def make_runner(stall_in: str | None = None, *, drain_delay: float = 0.0, server: FakeServer | None = None,
-                settings: Settings | None = None) -> tuple[Runner, list[str]]:
+                settings: Settings | None = None, handle_signals: bool = False) -> tuple[Runner, list[str]]:
     cleanups: list[str] = []
     settings = settings or Settings(server=ServerSettings(drain_delay=drain_delay))
 
@@ -40,7 +40,7 @@ def make_runner(stall_in: str | None = None, *, drain_delay: float = 0.0, server
             await trio.sleep_forever()
 
     runner = Runner(load, probe=probe, serve=server or FakeServer(), app=app,
-                    cleanup=lambda: cleanups.append("cleanup"), handle_signals=False)
+                    cleanup=lambda: cleanups.append("cleanup"), handle_signals=handle_signals)
     return runner, cleanups
 
 
@@ -250,3 +250,22 @@ async def test_drain_budget_warning(autojump_clock: trio.abc.Clock) -> None:
     assert len(over.warnings()) == 1 and "45 s exceeds termination_grace = 30 s" in over.warnings()[0]
     assert Settings(server=ServerSettings(termination_grace=60)).warnings() == []
     assert Settings().warnings() == []
+
+
+def test_embedded_off_the_main_thread_handles_no_signals_but_drains_on_request() -> None:
+    import threading
+
+    import structlog
+
+    runner, cleanups = make_runner(handle_signals=True)  # as a host would leave it
+    codes: list[int] = []
+    serving = threading.Event()
+    runner.listeners.append(lambda move: move.dest == "serving" and serving.set())
+    with structlog.testing.capture_logs() as logs:
+        thread = threading.Thread(target=lambda: codes.append(trio.run(runner.run)))
+        thread.start()
+        assert serving.wait(10)
+        runner.request_drain_from_thread()
+        thread.join(10)
+    assert codes == [0] and cleanups == ["cleanup"]
+    assert any(entry["event"] == "signals_not_handled" for entry in logs)

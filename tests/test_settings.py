@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -233,3 +234,22 @@ def test_field_defaults_match_design() -> None:
     assert field("server.drain_delay").default == 0.0
     assert field("startup.timeout").default == 30.0
     assert field("startup.fail_fast").default is True
+
+
+def test_config_command_shows_values_and_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from resync_fsm.cli import main
+
+    (tmp_path / "resync_fsm.toml").write_text("[server]\ndrain_delay = 2\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWS_PASSWORD", "config-cmd-secret")
+    monkeypatch.setenv("REDIS_URL", "redis://:config-cmd-pw@cache:6379/0")
+    assert main(["config", "--graceful-timeout", "7"]) == 0
+    out = capsys.readouterr().out
+    assert f"drain_delay = 2.0  # {tmp_path / 'resync_fsm.toml'} [server.drain_delay]" in out
+    assert "graceful_timeout = 7.0  # flag --graceful-timeout" in out
+    assert 'tws_password = "***"  # env TWS_PASSWORD' in out
+    assert 'redis_url = "redis://***@cache:6379/0"  # env REDIS_URL' in out
+    assert "config-cmd-secret" not in out and "config-cmd-pw" not in out
+    assert main(["config", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["sources"]["server.drain_delay"].endswith("[server.drain_delay]")
