@@ -316,11 +316,19 @@ class Runner:
         )
         self._server_task = True
         self._nursery.start_soon(self._run_server, self.wrapper, settings)
-        if not self.board.critical_ok:  # --no-fail-fast: keep probing; readiness follows
-            await self._probe(self.board, settings, math.inf, False)
+        async with trio.open_nursery() as nursery:
+            if not all(result.ok for result in self.board.results.values()):
+                nursery.start_soon(self._retry_until_ok, settings)
+            if settings.server.watch_interval > 0:
+                nursery.start_soon(self._watch, settings)
+
+    async def _retry_until_ok(self, settings: Settings) -> None:
+        """Keep probing what failed at startup: a non-critical probe so that /status tells the truth,
+        a critical one (--no-fail-fast) so that readiness turns true when it passes."""
+        was_ready = self.board.critical_ok
+        await self._probe(self.board, settings, math.inf, False)
+        if not was_ready:
             log.info("readiness_changed", ready=self.board.critical_ok, reason="critical probes pass")
-        if settings.server.watch_interval > 0:
-            await self._watch(settings)
 
     async def _watch(self, settings: Settings) -> None:
         """Re-run the critical probes every watch_interval; readiness (never liveness) follows."""

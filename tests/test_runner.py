@@ -12,11 +12,11 @@ from resync_fsm.errors import (
     DependencyUnavailableError,
     StartupError,
 )
-from resync_fsm.probes import ProbeBoard
+from resync_fsm.probes import ProbeBoard, probe_all
 from resync_fsm.runner import Runner
 from resync_fsm.settings import ServerSettings, Settings, StartupSettings
 
-from .fakes import FakeServer
+from .fakes import FakeServer, ScriptedAttempts, spec
 
 NON_FINAL = ["validating", "probing", "serving", "draining"]
 
@@ -100,10 +100,6 @@ async def test_load_error_fails_with_78(autojump_clock: trio.abc.Clock) -> None:
 
 
 async def test_critical_probe_failure_fails_with_69(autojump_clock: trio.abc.Clock) -> None:
-    from resync_fsm.probes import probe_all
-
-    from .fakes import ScriptedAttempts, spec
-
     attempts = ScriptedAttempts(lambda name, n: "refused")
 
     async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
@@ -174,10 +170,6 @@ async def test_drain_requested_before_run_is_applied(autojump_clock: trio.abc.Cl
 
 
 async def test_no_fail_fast_serves_not_ready_until_probes_pass(autojump_clock: trio.abc.Clock) -> None:
-    from resync_fsm.probes import probe_all
-
-    from .fakes import ScriptedAttempts, spec
-
     attempts = ScriptedAttempts(lambda name, n: "ok" if n >= 8 else "refused")
 
     async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
@@ -206,10 +198,6 @@ async def test_no_fail_fast_serves_not_ready_until_probes_pass(autojump_clock: t
 
 
 async def test_watch_mode_turns_readiness_false_and_back(autojump_clock: trio.abc.Clock) -> None:
-    from resync_fsm.probes import probe_all
-
-    from .fakes import ScriptedAttempts, spec
-
     # passes at boot; rounds 2 and 3 of the watch fail; it passes again from round 4
     rounds: list[float] = []
 
@@ -269,3 +257,28 @@ def test_embedded_off_the_main_thread_handles_no_signals_but_drains_on_request()
         thread.join(10)
     assert codes == [0] and cleanups == ["cleanup"]
     assert any(entry["event"] == "signals_not_handled" for entry in logs)
+
+
+async def test_failed_noncritical_probes_keep_retrying_while_serving(autojump_clock: trio.abc.Clock) -> None:
+    attempts = ScriptedAttempts(lambda name, n: "ok" if name == "db" or n >= 4 else "refused")
+
+    async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
+        await probe_all(board, attempts, deadline=deadline, until_settled=settle)
+
+    settings = Settings(probes=(spec("db"), spec("cache", critical=False)))
+
+    async def load() -> Settings:
+        return settings
+
+    runner = Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(runner.run)
+        await runner.wait_for_state("serving")
+        await trio.testing.wait_all_tasks_blocked()
+        assert runner.board.results["cache"].status == "fail"
+        assert runner.ready() == (True, "serving")  # never held up by "cache"
+        await trio.sleep(10)
+        assert runner.board.results["cache"].ok and runner.board.results["cache"].attempts == 4
+        assert len(attempts.times("db")) == 1  # what passed is not probed again
+        runner.request_drain()
+    assert runner.exit_code == 0

@@ -80,7 +80,7 @@ async def probe_all(
     until_settled: bool = True,
 ) -> None:
     """Probe until the board is settled (or, with ``until_settled=False``, until
-    every probe is ok) or the deadline (trio time) passes."""
+    every probe is ok: those already ok are not probed again) or the deadline (trio time) passes."""
     rng = rng or random.Random()
     remaining = len(board.specs)
     finished = trio.Event()
@@ -92,7 +92,8 @@ async def probe_all(
     async def one(spec: ProbeSpec) -> None:
         nonlocal remaining
         try:
-            await _retry(spec, board, attempt, deadline, backoff, rng, check_done)
+            if until_settled or not board.results[spec.name].ok:
+                await _retry(spec, board, attempt, deadline, backoff, rng, check_done)
         finally:
             remaining -= 1
             check_done()
