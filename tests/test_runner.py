@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 
 import pytest
 import trio
@@ -42,6 +43,19 @@ def make_runner(stall_in: str | None = None, *, drain_delay: float = 0.0, server
     runner = Runner(load, probe=probe, serve=server or FakeServer(), app=app,
                     cleanup=lambda: cleanups.append("cleanup"), handle_signals=handle_signals)
     return runner, cleanups
+
+
+def scripted_runner(settings: Settings, script: Callable[[str, int], str]) -> tuple[Runner, ScriptedAttempts]:
+    """A runner whose probes follow ``script`` (see ScriptedAttempts), serving on a FakeServer."""
+    attempts = ScriptedAttempts(script)
+
+    async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
+        await probe_all(board, attempts, deadline=deadline, until_settled=settle)
+
+    async def load() -> Settings:
+        return settings
+
+    return Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False), attempts
 
 
 @pytest.mark.parametrize("state", NON_FINAL)
@@ -100,17 +114,8 @@ async def test_load_error_fails_with_78(autojump_clock: trio.abc.Clock) -> None:
 
 
 async def test_critical_probe_failure_fails_with_69(autojump_clock: trio.abc.Clock) -> None:
-    attempts = ScriptedAttempts(lambda name, n: "refused")
-
-    async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
-        await probe_all(board, attempts, deadline=deadline, until_settled=settle)
-
     settings = Settings(startup=StartupSettings(timeout=2.0), probes=(spec("db"),))
-
-    async def load() -> Settings:
-        return settings
-
-    runner = Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False)
+    runner, attempts = scripted_runner(settings, lambda name, n: "refused")
     start = trio.current_time()
     assert await runner.run() == 69
     assert trio.current_time() - start <= 2.0
@@ -170,17 +175,8 @@ async def test_drain_requested_before_run_is_applied(autojump_clock: trio.abc.Cl
 
 
 async def test_no_fail_fast_serves_not_ready_until_probes_pass(autojump_clock: trio.abc.Clock) -> None:
-    attempts = ScriptedAttempts(lambda name, n: "ok" if n >= 8 else "refused")
-
-    async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
-        await probe_all(board, attempts, deadline=deadline, until_settled=settle)
-
     settings = Settings(startup=StartupSettings(timeout=1.0, fail_fast=False), probes=(spec("db"),))
-
-    async def load() -> Settings:
-        return settings
-
-    runner = Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False)
+    runner, attempts = scripted_runner(settings, lambda name, n: "ok" if n >= 8 else "refused")
     async with trio.open_nursery() as nursery:
         nursery.start_soon(runner.run)
         await runner.wait_for_state("serving")
@@ -260,17 +256,8 @@ def test_embedded_off_the_main_thread_handles_no_signals_but_drains_on_request()
 
 
 async def test_failed_noncritical_probes_keep_retrying_while_serving(autojump_clock: trio.abc.Clock) -> None:
-    attempts = ScriptedAttempts(lambda name, n: "ok" if name == "db" or n >= 4 else "refused")
-
-    async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
-        await probe_all(board, attempts, deadline=deadline, until_settled=settle)
-
     settings = Settings(probes=(spec("db"), spec("cache", critical=False)))
-
-    async def load() -> Settings:
-        return settings
-
-    runner = Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False)
+    runner, attempts = scripted_runner(settings, lambda name, n: "ok" if name == "db" or n >= 4 else "refused")
     async with trio.open_nursery() as nursery:
         nursery.start_soon(runner.run)
         await runner.wait_for_state("serving")
