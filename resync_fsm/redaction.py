@@ -21,27 +21,32 @@ _MIN_SECRET_LEN = 3  # shorter strings would mask ordinary words
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
+_longest_first: tuple[str, ...] = ()  # _secrets ordered for scrub(), rebuilt only when it changes
 
 
 def register_secret(value: object) -> None:
     """Remember a secret so that :func:`scrub` removes it from any output."""
     if not isinstance(value, str):
         return
+    global _longest_first
     candidates = {value.strip(), urllib.parse.quote(value, safe=""), urllib.parse.unquote(value)}
-    with _lock:
-        _secrets.update(c for c in candidates if len(c) >= _MIN_SECRET_LEN)
+    new = {c for c in candidates if len(c) >= _MIN_SECRET_LEN} - _secrets
+    if new:
+        with _lock:
+            _secrets.update(new)
+            _longest_first = tuple(sorted(_secrets, key=len, reverse=True))
 
 
 def forget_secrets() -> None:
+    global _longest_first
     with _lock:
         _secrets.clear()
+        _longest_first = ()
 
 
 def scrub(text: str) -> str:
-    """``text`` with every registered secret replaced by ``***``."""
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
+    """``text`` with every registered secret replaced by ``***`` (longest first)."""
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
