@@ -85,3 +85,12 @@ async def test_status_page_and_mermaid_show_the_current_state(tmp_path: Path) ->
     assert "<td>probes_passed</td>" in page
     assert mermaid.headers["content-type"].startswith("text/plain")
     assert mermaid.text.endswith("    class serving active\n")
+
+
+async def test_traceback_only_at_debug(tmp_path: Path) -> None:
+    for level, shown in (("info", False), ("debug", True)):
+        async with running("--app", "no_such_module:app", "--log-level", level, cwd=str(tmp_path)) as cli:
+            assert await cli.wait() == 70
+        event = await cli.wait_event("startup_error")
+        assert ("Traceback (most recent call last)" in event.get("exception", "")) is shown
+        assert "Traceback" not in cli.stderr.decode()  # stderr keeps its one line either way
