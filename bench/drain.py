@@ -22,6 +22,9 @@ import trio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+from common import precompile  # noqa: E402
+
 from tests.drainload import drain_under_load  # noqa: E402
 
 APP = "tests.e2e.apps:slow_app"
@@ -89,4 +92,5 @@ if __name__ == "__main__":
     parser.add_argument("--lag", type=float, default=0.5)
     parser.add_argument("--trials", type=int, default=3)
     args = parser.parse_args()
+    precompile()
     trio.run(main, args.clients, args.lag, args.trials)

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved, median, silent_endpoints, timed_process  # noqa: E402
+from common import interleaved, median, precompile, silent_endpoints, timed_process  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -45,6 +45,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1.0)
     parser.add_argument("--trials", type=int, default=3)
     args = parser.parse_args()
+    precompile()
     print(f"fan-out: N={args.n} silent loopback endpoints, {args.timeout:g} s timeout, {args.trials} trials")
     for name, wall, ratio in run(args.n, args.timeout, args.trials):
         print(f"  {name:38s} {wall:7.3f} s   {ratio:5.2f}x asyncio")

@@ -167,7 +167,7 @@ def _run(args: argparse.Namespace) -> int:
         configure_logging(settings.log.level, settings.log.format)
         return settings
 
-    runner = Runner(load, cleanup=cleanup_resources)
+    runner = Runner(load, cleanup=cleanup_resources, freeze_gc=True)
     code = trio.run(runner.run)
     line = runner.failure_line()
     if line:

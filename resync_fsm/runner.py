@@ -9,6 +9,7 @@ closes when draining fires its shutdown trigger.
 
 from __future__ import annotations
 
+import gc
 import math
 import signal
 import sys
@@ -90,11 +91,13 @@ class Runner:
         handle_signals: bool = True,
         history_size: int = 64,
         notifier: Notifier | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         self._load, self._probe, self._serve, self._app = load, probe, serve, app
         self._cleanup = cleanup
         self.notifier = notifier or Notifier()
         self._handle_signals = handle_signals
+        self._freeze_gc = freeze_gc  # process-wide, so the CLI's choice; an embedding host opts in
         self.lifecycle = Lifecycle(history_size=history_size, now=trio.current_time)
         self.settings: Settings | None = None
         self.board = ProbeBoard(())
@@ -248,6 +251,8 @@ class Runner:
     def _finish(self) -> None:
         """On a final state: stop what runs, clean up once, report a failure."""
         self._server_scope.cancel()
+        if self._freeze_gc:
+            gc.unfreeze()
         self.cleanups_run += 1
         if self._cleanup is not None:
             self._cleanup()
@@ -315,6 +320,11 @@ class Runner:
             readyz=settings.server.readyz_path, status=settings.server.status_path,
         )
         self._server_task = True
+        if self._freeze_gc:
+            # Everything imported and built so far lives as long as the process. Frozen, a full
+            # collection while serving no longer walks it, and its pause shrinks about tenfold
+            # (bench/gcpause.py, docs/benchmarks.md). Unfrozen on a final state: exit collects as usual.
+            gc.freeze()
         self._nursery.start_soon(self._run_server, self.wrapper, settings)
         async with trio.open_nursery() as nursery:
             if not all(result.ok for result in self.board.results.values()):

@@ -269,3 +269,20 @@ async def test_failed_noncritical_probes_keep_retrying_while_serving(autojump_cl
         assert len(attempts.times("db")) == 1  # what passed is not probed again
         runner.request_drain()
     assert runner.exit_code == 0
+
+
+async def test_freeze_gc_while_serving_and_unfreeze_on_stop(autojump_clock: trio.abc.Clock) -> None:
+    import gc
+
+    async def load() -> Settings:
+        return Settings()
+
+    runner = Runner(load, serve=FakeServer(), app=app, handle_signals=False, freeze_gc=True)
+    assert gc.get_freeze_count() == 0
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(runner.run)
+        await runner.wait_for_state("serving")
+        await trio.testing.wait_all_tasks_blocked()
+        assert gc.get_freeze_count() > 0
+        runner.request_drain()
+    assert gc.get_freeze_count() == 0
