@@ -11,15 +11,18 @@ import trio
 __all__ = ["load"]
 
 
-def load(port: int, *, connections: int = 32, seconds: float = 5.0, path: str = "/") -> tuple[float, float, str]:
-    """(requests per second, p99 latency in ms, tool)."""
+def load(
+    port: int, *, connections: int = 32, seconds: float = 5.0, path: str = "/", cpu: int | None = None
+) -> tuple[float, float, str]:
+    """(requests per second, p99 latency in ms, tool); ``cpu``: pin wrk to that core."""
     if shutil.which("wrk"):
-        return (*_wrk(port, connections, seconds, path), "wrk")
+        return (*_wrk(port, connections, seconds, path, cpu), "wrk")
     return (*trio.run(_python_load, port, connections, seconds, path), "python client")
 
 
-def _wrk(port: int, connections: int, seconds: float, path: str) -> tuple[float, float]:
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
+def _wrk(port: int, connections: int, seconds: float, path: str, cpu: int | None) -> tuple[float, float]:
+    pin = ["taskset", "-c", str(cpu)] if cpu is not None else []
+    out = subprocess.run([*pin, "wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency",
                           f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True,
                          timeout=seconds + 30).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])  # type: ignore[index]

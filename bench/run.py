@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,7 +27,6 @@ import trio
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import drain  # noqa: E402
 import fanout  # noqa: E402
-import gcpause  # noqa: E402
 import wrapper  # noqa: E402
 from common import interleaved, machine, precompile  # noqa: E402
 from load import load  # noqa: E402
@@ -108,12 +109,15 @@ def throughput(trials: int, seconds: float) -> tuple[str, dict[str, float]]:
     servers = {k: v for k, v in variants().items() if k in ("resync_fsm", "Hypercorn --workers 0")}
     results: dict[str, list[tuple[float, float, float, float]]] = {name: [] for name in servers}
     tool = ""
+    # Server on one core, load generator on the other, when there are two: the shared machine's
+    # noise then moves both variants alike instead of whichever process the scheduler moved.
+    pin = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
     for _ in range(trials):
         for name, (argv, path) in servers.items():
-            with Server(argv, path) as server:
-                load(server.port, seconds=1.0)  # warm up
+            with Server(["taskset", "-c", "0", *argv] if pin else argv, path) as server:
+                load(server.port, seconds=1.0, cpu=1 if pin else None)  # warm up
                 cpu = server.cpu_seconds()
-                rps, p99, tool = load(server.port, seconds=seconds)
+                rps, p99, tool = load(server.port, seconds=seconds, cpu=1 if pin else None)
                 cpu_per_request = (server.cpu_seconds() - cpu) / max(rps * seconds, 1) * 1e6
                 results[name].append((rps, p99, server.rss_mib(), cpu_per_request))
     med = {name: [statistics.median(r[i] for r in rs) for i in range(4)] for name, rs in results.items()}
@@ -123,7 +127,8 @@ def throughput(trials: int, seconds: float) -> tuple[str, dict[str, float]]:
     spread = {name: f"{min(x[0] for x in rs):.0f}–{max(x[0] for x in rs):.0f}" for name, rs in results.items()}
     p99_spread = {name: f"{min(x[1] for x in rs):.1f}–{max(x[1] for x in rs):.1f} ms" for name, rs in results.items()}
     bare, added = wrapper.run()
-    text = (f"Closed loop with {tool}, 1 thread, 32 keep-alive connections, {seconds:g} s per trial after a "
+    pinned = " (server pinned to CPU 0, load to CPU 1)" if pin else ""
+    text = (f"Closed loop with {tool}{pinned}, 1 thread, 32 keep-alive connections, {seconds:g} s per trial after a "
             "1 s warm-up, `GET /` of `hello_app` through the runner's health wrapper against bare Hypercorn; "
             "server CPU time per request from `/proc/PID/stat`; resident memory from `/proc/PID/status` right "
             "after the load.\n\n"
@@ -212,16 +217,6 @@ def main() -> None:
     text, f = throughput(trials, seconds)
     sections.append("## Throughput, latency and memory\n\n" + text)
     figures.update(f)
-    print("gc pauses ...", flush=True)
-    pauses = gcpause.run(2 if args.quick else 4, seconds)
-    gc_rows = [[name, str(len(v)), f"{statistics.median(v):.1f} ms" if v else "—", f"{max(v):.1f} ms" if v else "—"]
-               for name, v in pauses.items()]
-    sections.append(
-        "## Full garbage collections under load\n\nThe same closed-loop load; every full (generation 2) collection's "
-        "pause, logged as it happens by `bench/gchook` (`bench/gcpause.py`). resync_fsm freezes what start-up built "
-        "(`gc.freeze()`) before it listens, so a full collection no longer walks the modules and settings it "
-        "imported beyond Hypercorn's.\n\n"
-        + table(["server", "full collections during the loads", "median pause", "longest pause"], gc_rows))
     print("stop latency ...", flush=True)
     text, f = stop_latency(trials * 2)
     sections.append("## Stop latency\n\n" + text)
