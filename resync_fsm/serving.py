@@ -106,8 +106,8 @@ def _startup_error(exc: BaseException, server: ServerSettings) -> StartupError:
             f"cannot bind {binds}: {what}. Choose another --bind or stop what holds it.",
             {"bind": list(server.bind), "errno": exc.errno},
         )
-    if isinstance(exc, OSError):
-        return StartupError(f"cannot bind {binds}: {exc.strerror or exc}", {"bind": list(server.bind)})
+    if isinstance(exc, OSError):  # not one of a bind's own errors: say what failed, and where
+        return StartupError(f"the server failed on {binds}: {exc.strerror or exc}", {"bind": list(server.bind)})
     if isinstance(exc, LifespanFailureError):
         return StartupError(f"the app's lifespan startup failed: {exc}", {})
     if isinstance(exc, LifespanTimeoutError):
