@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import trio
 
 from .errors import EX_OK, ConfigurationValidationError
-from .probes import ProbeBoard, ProbeResult, open_attempt, probe_all, unavailable_error
+from .probes import ProbeBoard, ProbeResult, probe_board, unavailable_error
 from .settings import Settings, load_settings
 
 __all__ = ["check", "live_line"]
@@ -61,10 +61,10 @@ class _LiveDisplay:
 async def _probe(settings: Settings, live: TextIO | None) -> ProbeBoard:
     board = ProbeBoard(settings.probes)
     display = _LiveDisplay(board, live) if live is not None else None
-    async with open_attempt(settings.probes) as attempt, trio.open_nursery() as nursery:
+    async with trio.open_nursery() as nursery:
         if display is not None:
             nursery.start_soon(display.run)
-        await probe_all(board, attempt, deadline=trio.current_time() + settings.startup.timeout)
+        await probe_board(board, deadline=trio.current_time() + settings.startup.timeout)
         nursery.cancel_scope.cancel()
     if display is not None:
         display.draw()  # the final picture

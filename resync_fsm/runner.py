@@ -28,7 +28,7 @@ from .health import ASGIApp, HealthWrapper
 from .lifecycle import Lifecycle, Move
 from .logs import get_logger, symbol
 from .notify import Notifier
-from .probes import ProbeBoard, ProbeResult, open_attempt, probe_all, unavailable_error
+from .probes import ProbeBoard, ProbeResult, probe_board, unavailable_error
 from .settings.model import Settings
 
 __all__ = ["Event", "Runner"]
@@ -59,8 +59,7 @@ class Event:
 
 
 async def default_probe(board: ProbeBoard, settings: Settings, deadline: float, settle: bool) -> None:
-    async with open_attempt(tuple(board.specs.values())) as attempt:
-        await probe_all(board, attempt, deadline=deadline, until_settled=settle)
+    await probe_board(board, deadline=deadline, until_settled=settle)
 
 
 async def default_serve(app: ASGIApp, settings: Settings, **kwargs: Any) -> None:

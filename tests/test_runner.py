@@ -14,7 +14,7 @@ from resync_fsm.errors import (
     StartupError,
 )
 from resync_fsm.probes import ProbeBoard, probe_all
-from resync_fsm.runner import Runner
+from resync_fsm.runner import Event, Runner
 from resync_fsm.settings import ServerSettings, Settings, StartupSettings
 
 from .fakes import FakeServer, ScriptedAttempts, spec
@@ -159,7 +159,7 @@ async def test_event_illegal_in_state_is_ignored(autojump_clock: trio.abc.Clock)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(runner.run)
         await runner.wait_for_state("probing")
-        runner._post(__import__("resync_fsm.runner", fromlist=["Event"]).Event("drained"))
+        runner._post(Event("drained"))
         await trio.testing.wait_all_tasks_blocked()
         assert runner.state == "probing"
         runner.request_drain()

@@ -23,6 +23,7 @@ __all__ = [
     "ProbeResult",
     "open_attempt",
     "probe_all",
+    "probe_board",
     "unavailable_error",
 ]
 
@@ -59,3 +60,9 @@ async def open_attempt(
             return await run(spec)
 
         yield attempt
+
+
+async def probe_board(board: ProbeBoard, *, deadline: float, until_settled: bool = True) -> None:
+    """Probe every probe of ``board`` with the real protocol checks (see :func:`probe_all`)."""
+    async with open_attempt(tuple(board.specs.values())) as attempt:
+        await probe_all(board, attempt, deadline=deadline, until_settled=until_settled)

@@ -6,7 +6,6 @@ Precedence, lowest first: defaults < TOML file < ``.env`` file < environment
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -159,6 +158,3 @@ def read_dotenv(path: Path, sources: Sources) -> None:
         values[key] = value
     sources.dotenv, sources.dotenv_path = values, str(path)
 
-
-def os_environ() -> Mapping[str, str]:
-    return os.environ
