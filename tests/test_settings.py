@@ -253,3 +253,15 @@ def test_config_command_shows_values_and_sources(tmp_path: Path, capsys: pytest.
     assert "config-cmd-secret" not in out and "config-cmd-pw" not in out
     assert main(["config", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sources"]["server.drain_delay"].endswith("[server.drain_delay]")
+
+
+def test_settings_built_in_python_are_validated_on_construction() -> None:
+    from resync_fsm.settings import ProbeSpec, ServerSettings
+
+    assert ServerSettings(bind=("127.0.0.1:1", "unix:/run/app.sock")).bind == ("127.0.0.1:1", "unix:/run/app.sock")
+    with pytest.raises(ValueError, match="server.bind"):
+        ServerSettings(bind=("127.0.0.1:99999",))
+    with pytest.raises(ValueError, match="server.graceful_timeout"):
+        ServerSettings(graceful_timeout=-1)
+    with pytest.raises(ValueError, match="probes.port"):
+        ProbeSpec(name="db", kind="tcp", host="h", port=0)

@@ -35,7 +35,7 @@ def _check(path: str) -> Any:
         if value is None and spec.default is None:
             return
         try:
-            spec.parse(list(value) if isinstance(value, tuple) and path == "server.bind" else value)
+            spec.parse(value)
         except Invalid as exc:
             raise ValueError(f"{path}: expected {exc.expected}") from None
 
