@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from resync_fsm.health import HealthWrapper  # noqa: E402
+from resync_fsm.web.health import HealthWrapper  # noqa: E402
 
 
 class View:

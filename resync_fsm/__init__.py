@@ -1,20 +1,52 @@
 """resync_fsm: run an ASGI service through validating → probing → serving → draining → stopped.
 
-The public API is loaded on first use, so that ``--version``, ``diagram``
-and ``check`` start without importing the server.
+The public API. Names are imported on first use at run time, so that
+``--version``, ``diagram`` and ``check`` start without importing the server;
+type checkers see the real definitions through the ``TYPE_CHECKING`` imports.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# name -> module that defines it
+if TYPE_CHECKING:
+    from .cli import main
+    from .compat import check_http, check_tcp, cleanup_resources, get_validated_settings
+    from .errors import ConfigurationValidationError, DependencyUnavailableError, LifespanError, StartupError
+    from .lifecycle import Lifecycle
+    from .logs import symbol
+    from .probes import ProbeResult
+    from .runner import Runner
+    from .settings import ProbeSpec, Settings, load_settings
+
+__all__ = [
+    "ConfigurationValidationError",
+    "DependencyUnavailableError",
+    "LifespanError",
+    "Lifecycle",
+    "ProbeResult",
+    "ProbeSpec",
+    "Runner",
+    "Settings",
+    "StartupError",
+    "__version__",
+    "check_http",
+    "check_tcp",
+    "cleanup_resources",
+    "get_validated_settings",
+    "load_settings",
+    "main",
+    "symbol",
+]
+
+# name -> module that defines it (kept equal to the TYPE_CHECKING imports by a test)
 _EXPORTS = {
     "ConfigurationValidationError": "errors",
     "DependencyUnavailableError": "errors",
+    "LifespanError": "errors",
     "StartupError": "errors",
     "Lifecycle": "lifecycle",
     "Runner": "runner",
@@ -29,8 +61,6 @@ _EXPORTS = {
     "symbol": "logs",
     "main": "cli",
 }
-
-__all__ = ["__version__", *sorted(_EXPORTS)]
 
 
 def __getattr__(name: str) -> Any:

@@ -16,9 +16,10 @@ from typing import Any, TextIO
 
 import trio
 
-from .errors import EX_OK, ConfigurationValidationError
-from .probes import ProbeBoard, ProbeResult, probe_board, unavailable_error
-from .settings import Settings, load_settings
+from . import startup
+from .errors import EX_OK
+from .probes import ProbeBoard, ProbeResult
+from .settings import Settings
 
 __all__ = ["check", "live_line"]
 
@@ -60,37 +61,39 @@ class _LiveDisplay:
 
 async def _probe(settings: Settings, live: TextIO | None) -> ProbeBoard:
     board = ProbeBoard(settings.probes)
-    display = _LiveDisplay(board, live) if live is not None else None
+    if live is None:
+        return await startup.probe(settings, board=board)
+    display = _LiveDisplay(board, live)
     async with trio.open_nursery() as nursery:
-        if display is not None:
-            nursery.start_soon(display.run)
-        await probe_board(board, deadline=trio.current_time() + settings.startup.timeout)
+        nursery.start_soon(display.run)
+        await startup.probe(settings, board=board)
         nursery.cancel_scope.cancel()
-    if display is not None:
-        display.draw()  # the final picture
+    display.draw()  # the final picture
     return board
 
 
 def check(load_kwargs: dict[str, Any], *, as_json: bool = False, command: Sequence[str] = ()) -> int:
-    try:
-        settings = load_settings(**load_kwargs)
-    except ConfigurationValidationError as exc:
+    """Validate and probe once (:mod:`resync_fsm.startup`), print the results, and return
+    0, 69 or 78; with ``command`` (``-- CMD ARGS``) exec it once the checks pass (127 if it
+    cannot be run). KeyboardInterrupt propagates (the CLI makes it 130)."""
+    settings, error = startup.validate(load_kwargs)
+    if settings is None:
+        assert error is not None
         if as_json:
-            print(json.dumps({"ok": False, "error": exc.one_line(), "details": exc.details}))
-        print(exc.one_line(), file=sys.stderr)
-        return exc.exit_code
+            print(json.dumps({"ok": False, "error": error.one_line(), "details": error.details}))
+        print(error.one_line(), file=sys.stderr)
+        return error.exit_code
     live = sys.stdout if sys.stdout.isatty() and not as_json else None
     board = trio.run(_probe, settings, live)
-    ok = board.critical_ok
     if as_json:
-        print(json.dumps({"ok": ok, "probes": board.as_list()}))
+        print(json.dumps({"ok": board.critical_ok, "probes": board.as_list()}))
     elif live is None:
         for result in board.results.values():
             print(result.line())
-    if not ok:
-        error = unavailable_error(board, settings.startup.timeout)
-        print(error.one_line(), file=sys.stderr)
-        return error.exit_code
+    unavailable = startup.unavailable(board, settings)
+    if unavailable is not None:
+        print(unavailable.one_line(), file=sys.stderr)
+        return unavailable.exit_code
     argv = list(command[1:] if command[:1] == ["--"] else command)
     if argv:
         sys.stdout.flush()

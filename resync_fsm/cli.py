@@ -13,15 +13,11 @@ from collections.abc import Sequence
 from typing import Any, NoReturn
 
 from . import __version__
-from .errors import EX_USAGE, StartupError
+from .errors import EX_DIAGRAM, EX_INTERRUPTED, EX_USAGE, DiagramError, StartupError, UsageError
 
-__all__ = ["main", "main_exit"]
+__all__ = ["COMMANDS", "build_parser", "flag_values", "main", "main_exit"]
 
 COMMANDS = ("run", "check", "diagram", "config")
-
-
-class UsageError(Exception):
-    pass
 
 
 class _Parser(argparse.ArgumentParser):
@@ -85,6 +81,11 @@ def _load_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line ``argv`` (default: ``sys.argv[1:]``; no command means ``run``).
+
+    Returns the exit code (DESIGN §2: 0, 2 usage, 69, 70, 71, 78, 128 + n, 130
+    interrupted); never raises SystemExit, never exits.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
@@ -102,22 +103,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         from .check import check
 
-        return check(_load_kwargs(args), as_json=args.json, command=args.cmd)
+        try:
+            return check(_load_kwargs(args), as_json=args.json, command=args.cmd)
+        except KeyboardInterrupt:
+            print("check: interrupted (Ctrl-C)", file=sys.stderr)
+            return EX_INTERRUPTED
     return _run(args)
 
 
 def main_exit() -> NoReturn:
+    """The console script's entry point: ``sys.exit(main())``."""
     sys.exit(main())
 
 
 def _diagram(args: argparse.Namespace) -> int:
-    from .diagram import DiagramError, render
+    from .diagram import render
 
     try:
         text = render(args.format)
     except DiagramError as exc:
         print(f"DiagramError: {exc}", file=sys.stderr)
-        return 1
+        return EX_DIAGRAM
     if args.output:
         with open(args.output, "w", encoding="utf-8") as out:
             out.write(text)
@@ -154,21 +160,21 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    import trio
+    from .runner.signals import install_early_handlers
 
-    from .compat import cleanup_resources, get_validated_settings
+    install_early_handlers()  # from here on a signal is kept for the runner, never a traceback
+    from . import loops, startup
+    from .compat import cleanup_resources
     from .logs import configure_logging
     from .runner import Runner
 
-    configure_logging(getattr(args, "log.level") or "info", getattr(args, "log.format") or "auto")
-
-    async def load() -> Any:
-        settings = await get_validated_settings(fail_fast=False, **_load_kwargs(args))
+    settings, error = startup.validate(_load_kwargs(args))
+    if settings is not None:
         configure_logging(settings.log.level, settings.log.format)
-        return settings
-
-    runner = Runner(load, cleanup=cleanup_resources, freeze_gc=True)
-    code = trio.run(runner.run)
+    else:
+        configure_logging()  # the defaults: the settings that would say otherwise are invalid
+    runner = Runner(startup.loader(settings, error), cleanup=cleanup_resources, freeze_gc=True)
+    code = loops.run(runner.run, settings.server.loop if settings is not None else "trio")
     line = runner.failure_line()
     if line:
         print(line, file=sys.stderr)

@@ -8,6 +8,7 @@ the checks are trio-native and close every connection they open.
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
 
 import trio
@@ -17,23 +18,34 @@ from .logs import get_logger, symbol
 from .probes import ProbeFailure, open_attempt
 from .settings import ProbeSpec, Settings, load_settings
 
-__all__ = ["check_http", "check_tcp", "cleanup_resources", "get_validated_settings"]
+__all__ = ["check_http", "check_tcp", "cleanup_resources", "get_validated_settings", "remember_validated_settings"]
 
 log = get_logger("resync_fsm.startup")
 
 _validated_settings_cache: Settings | None = None
-_settings_validation_lock = trio.Lock()
+# A thread lock, not a trio or asyncio one: validation never awaits, and the app calling this may
+# run on asyncio, uvloop or trio (server.loop) while the runner primes it from trio.
+_settings_validation_lock = threading.Lock()
+
+
+def remember_validated_settings(settings: Settings) -> None:
+    """Cache ``settings`` (validated by the runner) for the app's :func:`get_validated_settings`."""
+    global _validated_settings_cache
+    with _settings_validation_lock:
+        _validated_settings_cache = settings
 
 
 async def get_validated_settings(fail_fast: bool = True, **load_kwargs: Any) -> Settings:
-    """Validate once and cache (behind a ``trio.Lock``) until :func:`cleanup_resources`.
+    """Validate once and cache until :func:`cleanup_resources`; callable from any loop.
 
-    ``fail_fast=True`` logs the problems and exits with 78 (Resync's contract);
-    ``fail_fast=False`` raises :class:`ConfigurationValidationError`.
-    ``load_kwargs`` go to :func:`resync_fsm.settings.load_settings`.
+    Under ``python -m resync_fsm`` the runner has validated already and this
+    returns its settings. ``fail_fast=True`` logs the problems and exits with 78
+    (Resync's contract, raising SystemExit); ``fail_fast=False`` raises
+    :class:`ConfigurationValidationError`. ``load_kwargs`` go to
+    :func:`resync_fsm.settings.load_settings`.
     """
     global _validated_settings_cache
-    async with _settings_validation_lock:
+    with _settings_validation_lock:
         if _validated_settings_cache is None:
             log.info("performing_initial_settings_validation")
             try:

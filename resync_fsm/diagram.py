@@ -5,15 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 
+from .errors import DiagramError
 from .lifecycle import FINAL_STATES, INITIAL_STATE, STATES, TRANSITIONS, Lifecycle, edges
 
 __all__ = ["FORMATS", "DiagramError", "render"]
 
 FORMATS = ("mermaid", "dot", "svg")
-
-
-class DiagramError(Exception):
-    """A diagram cannot be drawn here (``svg`` without Graphviz)."""
 
 
 def _edges() -> list[tuple[str, str, str, str]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import trio
 
@@ -43,19 +44,39 @@ class ScriptedAttempts:
 
 
 class FakeServer:
-    """A server that 'listens' at once and, once triggered, finishes in-flight work in ``linger`` s."""
+    """A backend whose server 'listens' at once and, once shut down, finishes in-flight work in
+    ``linger`` s. ``startup`` seconds of app startup come first; ``fail_with`` is raised instead."""
 
-    def __init__(self, linger: float = 0.0, fail_with: BaseException | None = None) -> None:
+    def __init__(self, linger: float = 0.0, fail_with: BaseException | None = None, startup: float = 0.0) -> None:
         self.linger = linger
         self.fail_with = fail_with
+        self.startup = startup
         self.events: list[tuple[str, float]] = []
+        self.on_fault: Callable[[BaseException], None] | None = None
+        self._stop = trio.Event()
 
-    async def __call__(self, app, settings: Settings, *, shutdown_trigger, task_status=trio.TASK_STATUS_IGNORED):  # type: ignore[no-untyped-def]
+    def __call__(self, app: Any, settings: Settings, on_fault: Callable[[BaseException], None]) -> FakeServer:
+        self.on_fault = on_fault
+        return self
+
+    @property
+    def drain_budget(self) -> float:
+        return self.linger
+
+    def shutdown(self) -> None:
+        self._stop.set()
+
+    async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
         if self.fail_with is not None:
             raise self.fail_with
+        try:
+            await trio.sleep(self.startup)
+        except trio.Cancelled:
+            self.events.append(("startup_cancelled", trio.current_time()))
+            raise
         self.events.append(("listening", trio.current_time()))
         task_status.started(["http://fake:1"])
-        await shutdown_trigger()
+        await self._stop.wait()
         self.events.append(("listener_closed", trio.current_time()))
         await trio.sleep(self.linger)
         self.events.append(("stopped", trio.current_time()))

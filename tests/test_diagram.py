@@ -45,7 +45,7 @@ def test_the_package_ships_the_committed_svg() -> None:
 
 @pytest.mark.parametrize("state", ["created", "validating", "probing", "serving", "draining", "stopped", "failed"])
 def test_status_page_highlights_each_state(state: str) -> None:
-    from resync_fsm.status_page import ACTIVE_FILL, highlight, lifecycle_svg
+    from resync_fsm.web.page import ACTIVE_FILL, highlight, lifecycle_svg
 
     svg = highlight(lifecycle_svg(), state)
     assert svg.count(ACTIVE_FILL) == 1

@@ -125,7 +125,7 @@ async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> No
         async def app(scope, receive, send):  # type: ignore[no-untyped-def]
             pass
 
-        runner = Runner(load, serve=FakeServer(), app=app, handle_signals=False,
+        runner = Runner(load, backend=FakeServer(), app=app, handle_signals=False,
                         notifier=Notifier({"NOTIFY_SOCKET": path}))
         async with trio.open_nursery() as nursery:
             nursery.start_soon(runner.run)

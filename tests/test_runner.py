@@ -40,7 +40,7 @@ def make_runner(stall_in: str | None = None, *, drain_delay: float = 0.0, server
         if stall_in == "probing":
             await trio.sleep_forever()
 
-    runner = Runner(load, probe=probe, serve=server or FakeServer(), app=app,
+    runner = Runner(load, probe=probe, backend=server or FakeServer(), app=app,
                     cleanup=lambda: cleanups.append("cleanup"), handle_signals=handle_signals)
     return runner, cleanups
 
@@ -55,7 +55,7 @@ def scripted_runner(settings: Settings, script: Callable[[str, int], str]) -> tu
     async def load() -> Settings:
         return settings
 
-    return Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False), attempts
+    return Runner(load, probe=probe, backend=FakeServer(), app=app, handle_signals=False), attempts
 
 
 @pytest.mark.parametrize("state", NON_FINAL)
@@ -67,7 +67,7 @@ async def test_drain_in_each_state_ends_stopped(state: str, autojump_clock: trio
             await runner.wait_for_state("serving")
             runner.request_drain(signal.SIGTERM)
         await runner.wait_for_state(state)
-        runner.request_drain(signal.SIGINT)
+        runner.request_drain(signal.SIGINT, force=True)
     assert runner.state == "stopped"
     assert cleanups == ["cleanup"] and runner.cleanups_run == 1
     # a second signal while draining forces the stop: 128 + its number
@@ -211,7 +211,7 @@ async def test_watch_mode_turns_readiness_false_and_back(autojump_clock: trio.ab
     async def load() -> Settings:
         return settings
 
-    runner = Runner(load, probe=probe, serve=FakeServer(), app=app, handle_signals=False)
+    runner = Runner(load, probe=probe, backend=FakeServer(), app=app, handle_signals=False)
     readiness: list[tuple[int, bool]] = []
     async with trio.open_nursery() as nursery:
         nursery.start_soon(runner.run)
@@ -277,7 +277,7 @@ async def test_freeze_gc_while_serving_and_unfreeze_on_stop(autojump_clock: trio
     async def load() -> Settings:
         return Settings()
 
-    runner = Runner(load, serve=FakeServer(), app=app, handle_signals=False, freeze_gc=True)
+    runner = Runner(load, backend=FakeServer(), app=app, handle_signals=False, freeze_gc=True)
     assert gc.get_freeze_count() == 0
     async with trio.open_nursery() as nursery:
         nursery.start_soon(runner.run)

@@ -6,6 +6,7 @@ from typing import Any
 
 import attrs
 
+from ..errors import ProbeFailure
 from ..redaction import scrub
 from ..settings.model import ProbeSpec
 
@@ -26,15 +27,6 @@ REASONS = (
     "not_configured",  # the probe lacks what it needs
     "cancelled",  # probing stopped before this probe's first attempt ended
 )
-
-
-class ProbeFailure(Exception):
-    """One failed attempt: a reason code from :data:`REASONS` and a message."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-        self.message = message
 
 
 @attrs.frozen

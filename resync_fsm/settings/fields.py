@@ -64,6 +64,10 @@ FIELDS: tuple[Field, ...] = (
        "Addresses to listen on (host:port, [::1]:port, unix:/path). Resync's "
        "SERVER_HOST and SERVER_PORT set one bind address when this is not set.",
        flag="--bind", repeatable=True),
+    _f("server", "loop", p.loop_name, "asyncio",
+       "The event loop the app runs on: asyncio (the ecosystem's default, as in Uvicorn and "
+       "Hypercorn), uvloop (pip install 'resync_fsm[uvloop]') or trio. The lifecycle itself "
+       "always runs on trio.", flag="--loop"),
     _f("server", "graceful_timeout", _seconds, 25.0,
        "Seconds in-flight requests get to finish once the listener closes.",
        flag="--graceful-timeout"),

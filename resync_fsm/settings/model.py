@@ -58,6 +58,7 @@ class ServerSettings:
     bind: tuple[str, ...] = attrs.field(
         default=field("server.bind").default, converter=tuple, validator=_check("server.bind")
     )
+    loop: str = _setting("server.loop")
     graceful_timeout: float = _setting("server.graceful_timeout")
     drain_delay: float = _setting("server.drain_delay")
     shutdown_timeout: float = _setting("server.shutdown_timeout")

@@ -20,6 +20,7 @@ __all__ = [
     "boolean",
     "choice",
     "integer",
+    "loop_name",
     "number",
     "status_spec",
     "string_list",
@@ -90,6 +91,17 @@ def choice(*options: str) -> Parser:
         raise Invalid("one of " + ", ".join(options))
 
     return parse
+
+
+def loop_name(value: Any) -> str:
+    """``asyncio``, ``uvloop`` (only when installed) or ``trio``."""
+    name = choice("asyncio", "uvloop", "trio")(value)
+    if name == "uvloop":
+        import importlib.util
+
+        if importlib.util.find_spec("uvloop") is None:
+            raise Invalid("asyncio or trio: uvloop is not installed (pip install 'resync_fsm[uvloop]')")
+    return str(name)
 
 
 def text(*, min_length: int = 1) -> Parser:

@@ -1,10 +1,10 @@
-"""ASGI apps the end-to-end tests serve with `--app tests.e2e.apps:NAME` (Hypercorn runs them on trio)."""
+"""ASGI apps the end-to-end tests serve with `--app tests.e2e.apps:NAME` (on any loop: they sleep with anyio)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import trio
+import anyio
 
 from resync_fsm.app import complete_lifespan
 
@@ -22,7 +22,7 @@ async def slow_app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await complete_lifespan(receive, send)
         return
-    await trio.sleep(REQUEST_SECONDS)
+    await anyio.sleep(REQUEST_SECONDS)
     await _respond(send, 200, b"x" * 1000)
 
 
@@ -64,5 +64,5 @@ async def sleepy_app(scope: Any, receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":
         await complete_lifespan(receive, send)
         return
-    await trio.sleep(2.0)
+    await anyio.sleep(2.0)
     await _respond(send, 200, b"slept")

@@ -53,7 +53,7 @@ async def test_lifespan_startup_failure_is_exit_70(app: str, needle: str) -> Non
     async with running("--app", f"tests.e2e.apps:{app}", "--bind", "127.0.0.1:0", cwd=ROOT) as cli:
         assert await cli.wait() == 70
     lines = cli.stderr.decode().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("StartupError: ") and needle in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("LifespanError: ") and needle in lines[0]
     assert "Traceback" not in "\n".join(cli.stdout_lines)
 
 

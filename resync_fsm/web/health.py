@@ -10,19 +10,14 @@ reports, and passes the status to the app as the ASGI scope extension
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-__all__ = ["STATUS_EXTENSION", "ASGIApp", "HealthView", "HealthWrapper"]
+from .asgi import ASGIApp, Receive, Scope, Send, send_body, send_json
+
+__all__ = ["STATUS_EXTENSION", "HealthView", "HealthWrapper"]
 
 STATUS_EXTENSION = "resync_fsm.status"
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class HealthView(Protocol):
@@ -35,26 +30,14 @@ class HealthView(Protocol):
     def status(self) -> dict[str, Any]: ...
 
 
-async def send_body(send: Send, status: int, content_type: bytes, data: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type),
-                (b"content-length", str(len(data)).encode()),
-                (b"cache-control", b"no-store"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
-
-
-async def send_json(send: Send, status: int, body: dict[str, Any]) -> None:
-    await send_body(send, status, b"application/json", json.dumps(body, default=str).encode())
-
-
 class HealthWrapper:
+    """An ASGI app answering the health endpoints itself and passing everything else to ``app``.
+
+    ``view`` supplies liveness, readiness and the status document (DESIGN §5);
+    paths come from ``server.*_path``. ``in_flight`` counts the app's HTTP
+    requests in progress. Lifespan and websocket scopes pass through.
+    """
+
     def __init__(
         self,
         app: ASGIApp,
@@ -87,39 +70,7 @@ class HealthWrapper:
             finally:
                 self.in_flight -= 1
             return
-        if scope["type"] == "lifespan":
-            await self._lifespan(scope, receive, send)
-            return
         await self.app(scope, receive, send)
-
-    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """An exception raised once the app has the startup message is a failed startup.
-
-        Hypercorn treats any lifespan exception as "lifespan not supported" and
-        serves anyway; that is right only when the app raised before reading
-        anything (it does not speak lifespan). After ``lifespan.startup`` it is a
-        startup that failed, and serving would hide it.
-        """
-        stage: str | None = None
-        done = False
-
-        async def tracking_receive() -> Message:
-            nonlocal stage
-            message = await receive()
-            stage = message["type"]
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal done
-            done = done or message["type"] in ("lifespan.startup.complete", "lifespan.startup.failed")
-            await send(message)
-
-        try:
-            await self.app(scope, tracking_receive, tracking_send)
-        except Exception as exc:
-            if stage != "lifespan.startup" or done:
-                raise
-            await send({"type": "lifespan.startup.failed", "message": f"{type(exc).__name__}: {exc}"})
 
     def _full_status(self) -> dict[str, Any]:
         body = self.view.status()
@@ -137,7 +88,7 @@ class HealthWrapper:
     async def _status(self, scope: Scope, send: Send) -> None:
         body = self._full_status()
         if b"format=mermaid" in scope.get("query_string", b""):
-            from .diagram import mermaid
+            from ..diagram import mermaid
 
             await send_body(send, 200, b"text/plain; charset=utf-8", mermaid(active=body["state"]).encode())
             return

@@ -1,0 +1,49 @@
+"""Loading the ASGI app named by ``server.app`` (``module:attr``), as Uvicorn and Hypercorn do."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+from ..errors import StartupError
+from ..web.asgi import ASGIApp
+
+__all__ = ["load_app"]
+
+
+def load_app(ref: str, *, factory: bool = False) -> ASGIApp:
+    """``module:attr`` (dots allowed in both) to the ASGI app, calling it first with ``factory``.
+
+    The working directory is importable, as with ``python -m`` (Uvicorn's and
+    Hypercorn's ``--app-dir`` default). Raises :class:`StartupError` naming
+    ``server.app`` when the module does not import, lacks the attribute, or the
+    result is not callable.
+    """
+    module_name, _, attr = ref.partition(":")
+    if os.getcwd() not in sys.path and "" not in sys.path:
+        sys.path.insert(0, os.getcwd())  # the console script, unlike python -m, does not add it
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise StartupError(
+            f"cannot import the app module {module_name!r} (server.app = {ref!r}): {exc}. "
+            "Check --app and that the module is on PYTHONPATH.",
+            {"app": ref},
+        ) from exc
+    target: Any = module
+    for part in attr.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise StartupError(
+                f"module {module_name!r} has no attribute {attr!r} (server.app = {ref!r})",
+                {"app": ref},
+            ) from None
+    if factory:
+        target = target()
+    if not callable(target):
+        raise StartupError(f"server.app {ref!r} is not callable: not an ASGI app", {"app": ref})
+    app: ASGIApp = target
+    return app

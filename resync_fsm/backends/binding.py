@@ -1,0 +1,117 @@
+"""Binding every listener before the app starts, with bind failures named per address.
+
+The runner binds first so that a port in use, a missing permission, an address
+not on this machine or a bad unix path cost no app startup (issue "every stop
+bounded"); the bound sockets are then handed to the server. A unix socket path
+that a live server still answers on is "in use", as a TCP port would be: only a
+stale socket file is replaced (Gunicorn and Hypercorn unlink it unconditionally).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import stat
+from collections.abc import Sequence
+
+from hypercorn.config import Config, Sockets
+
+from ..errors import StartupError
+
+__all__ = ["bind_all", "bind_error", "close_all", "urls_of"]
+
+_WHAT = {
+    errno.EADDRINUSE: "address already in use",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EADDRNOTAVAIL: "address not available on this machine",
+    errno.ENOENT: "no such directory for the socket file",
+    errno.ENOTDIR: "a part of the socket path is not a directory",
+    errno.ENAMETOOLONG: "the socket path is too long",
+    errno.EAFNOSUPPORT: "address family not supported here",
+}
+
+
+def bind_error(bind: str, exc: BaseException) -> StartupError:
+    """A :class:`StartupError` (exit 70) naming ``bind`` and what went wrong, with advice."""
+    code = getattr(exc, "errno", None)
+    what = _WHAT.get(code, getattr(exc, "strerror", None) or str(exc)) if code is not None else str(exc)
+    if isinstance(exc, socket.gaierror):
+        what = f"the host does not resolve ({exc.strerror})"
+    return StartupError(
+        f"cannot bind {bind}: {what}. Choose another --bind (server.bind) or stop what holds it.",
+        {"bind": bind, "errno": code},
+    )
+
+
+def _live_unix_socket(path: str) -> bool:
+    """Whether a server answers on the unix socket file at ``path``."""
+    try:
+        if not stat.S_ISSOCK(os.stat(path).st_mode):
+            return False
+    except OSError:
+        return False
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(0.5)
+    try:
+        probe.connect(path)
+    except OSError:
+        return False  # refused: a stale file left by a process that died
+    finally:
+        probe.close()
+    return True
+
+
+def bind_all(config: Config, binds: Sequence[str]) -> Sockets:
+    """Bind and listen on every address of ``binds`` (Hypercorn's socket options, ``config.backlog``).
+
+    Raises :class:`StartupError` naming the first address that fails; every socket
+    opened before it is closed again.
+    """
+    secure: list[socket.socket] = []
+    insecure: list[socket.socket] = []
+    try:
+        for bind in binds:
+            if bind.startswith("unix:") and _live_unix_socket(bind[5:]):
+                raise StartupError(
+                    f"cannot bind {bind}: a live server answers on this socket. "
+                    "Stop it, or choose another --bind (server.bind).",
+                    {"bind": bind, "errno": errno.EADDRINUSE},
+                )
+            config.bind = [bind]
+            try:
+                sockets = config.create_sockets()
+            except (OSError, ValueError) as exc:
+                raise bind_error(bind, exc) from exc
+            secure += sockets.secure_sockets
+            insecure += sockets.insecure_sockets
+            for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
+                sock.listen(config.backlog)  # connections queue from now on, even during app startup
+    except BaseException:
+        close_all(Sockets(secure, insecure, []))
+        raise
+    finally:
+        config.bind = list(binds)
+    return Sockets(secure, insecure, [])
+
+
+def close_all(sockets: Sockets) -> None:
+    """Close every socket of ``sockets`` (idempotent)."""
+    for sock in (*sockets.secure_sockets, *sockets.insecure_sockets, *sockets.quic_sockets):
+        sock.close()
+
+
+def urls_of(sockets: Sockets) -> list[str]:
+    """``http://host:port`` (``https``) or ``unix:/path`` for each bound socket, as clients reach it."""
+    urls = []
+    for scheme, group in (("https", sockets.secure_sockets), ("http", sockets.insecure_sockets)):
+        for sock in group:
+            name = sock.getsockname()
+            if sock.family == socket.AF_UNIX:
+                urls.append(f"unix:{name}")
+            elif sock.family == socket.AF_INET6:
+                urls.append(f"{scheme}://[{name[0]}]:{name[1]}")
+            else:
+                urls.append(f"{scheme}://{name[0]}:{name[1]}")
+    return urls

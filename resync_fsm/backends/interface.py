@@ -1,0 +1,48 @@
+"""The one small interface between the runner and a server backend (DESIGN §5).
+
+A backend is a callable ``backend(app, settings, on_fault) -> Server`` building
+one :class:`Server` for one lifecycle. The runner starts it in ``serving``, asks
+it to shut down in ``draining``, and bounds the wait by its ``drain_budget``. The
+runner imports this module, never a backend: a worker pool or another server
+slots in behind the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import trio
+
+from ..settings.model import Settings
+from ..web.asgi import ASGIApp
+
+__all__ = ["Backend", "Server"]
+
+
+class Server(Protocol):
+    """One serving of one app."""
+
+    @property
+    def drain_budget(self) -> float:
+        """Seconds from :meth:`shutdown` to :meth:`serve` returning, at most, whatever clients
+        do: the graceful timeout for in-flight work plus the lifespan shutdown timeout."""
+
+    async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+        """Bind every listener, complete the app's lifespan startup, then serve.
+
+        ``task_status.started(urls)`` (``http://host:port``, ``unix:/path``) once every
+        listener accepts and the startup has completed: nothing may say ready before.
+        Returns once :meth:`shutdown` was called and the drain finished (listeners
+        closed, in-flight work done or cut at the graceful timeout, lifespan shut
+        down). Cancelled, it stops at once; a completed startup still gets its
+        shutdown. Raises :class:`~resync_fsm.errors.StartupError` for a bind failure
+        and :class:`~resync_fsm.errors.LifespanError` for a lifespan one.
+        """
+
+    def shutdown(self) -> None:
+        """Close the listeners and let in-flight work finish (Hypercorn's shutdown trigger)."""
+
+
+# on_fault(error): an error while serving (the app's lifespan died) that must drain, then fail.
+Backend = Callable[[ASGIApp, Settings, Callable[[BaseException], None]], Server]

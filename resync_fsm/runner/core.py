@@ -1,0 +1,273 @@
+"""The event loop: one trio channel of events, applied one at a time to the lifecycle machine.
+
+Activities and signal handling never change state: they post :class:`Event` s
+(DESIGN §1). Entering a state cancels the previous state's activity and starts
+the new one, looked up in the registry of :mod:`.activities`. The server is the
+one resource that outlives a state (started in ``serving``, shut down in
+``draining``): it lives in :class:`~.serving.ServerHandle`, in its own scope.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+import trio
+
+from ..errors import root_error
+from ..lifecycle import Lifecycle, Move
+from ..logs import get_logger
+from ..notify import Notifier
+from ..probes import ProbeBoard, probe_board
+from ..settings.model import Settings
+from ..web.asgi import ASGIApp
+from . import outcome, signals
+from .activities import activity_for
+
+if TYPE_CHECKING:
+    from ..backends.interface import Backend
+    from ..web.health import HealthWrapper
+    from .serving import ServerHandle
+
+__all__ = ["Event", "Load", "Probe", "Runner"]
+
+log = get_logger("resync_fsm.runner")
+
+Load = Callable[[], Awaitable[Settings]]
+# probe(board, settings, deadline (trio clock, seconds), until_settled)
+Probe = Callable[[ProbeBoard, Settings, float, bool], Awaitable[None]]
+
+
+@attrs.frozen
+class Event:
+    """One event for the lifecycle: ``name`` is a trigger of the table (``start``, ``drain``, …).
+
+    ``error`` travels with ``fail`` (and with a ``drain`` caused by a fault while
+    serving, which ends ``failed`` after the drain); ``signum`` names the signal
+    behind a ``drain``; ``force`` makes a ``drain`` while draining stop at once;
+    ``epoch`` is the state visit that posted it (``None``: always current).
+    """
+
+    name: str
+    error: BaseException | None = None
+    signum: int | None = None
+    force: bool = False
+    epoch: int | None = None
+
+
+async def default_probe(board: ProbeBoard, settings: Settings, deadline: float, settle: bool) -> None:
+    """The real probes (:func:`resync_fsm.probes.probe_board`)."""
+    await probe_board(board, deadline=deadline, until_settled=settle)
+
+
+class Runner:
+    """Runs one lifecycle; ``await runner.run()`` returns the exit code (DESIGN §1, §2).
+
+    ``load`` returns validated :class:`Settings` (raising
+    :class:`~resync_fsm.errors.ConfigurationValidationError`); ``probe`` runs the
+    probes; ``backend`` builds the server (default: the one for ``server.loop``);
+    ``app`` overrides ``server.app``; ``cleanup`` runs once on a final state.
+    ``handle_signals`` watches SIGTERM/SIGINT/SIGQUIT/SIGHUP/SIGUSR1/SIGUSR2 (main
+    thread only; see :mod:`.signals`). ``freeze_gc`` freezes start-up objects while
+    serving (process-wide, so the CLI's choice).
+    """
+
+    def __init__(
+        self,
+        load: Load,
+        *,
+        probe: Probe = default_probe,
+        backend: Backend | None = None,
+        app: ASGIApp | None = None,
+        cleanup: Callable[[], None] | None = None,
+        handle_signals: bool = True,
+        history_size: int = 64,
+        notifier: Notifier | None = None,
+        freeze_gc: bool = False,
+    ) -> None:
+        self.load, self.probe, self.backend, self.app = load, probe, backend, app
+        self._cleanup = cleanup
+        self.notifier = notifier or Notifier()
+        self._handle_signals = handle_signals
+        self.freeze_gc = freeze_gc
+        self.lifecycle = Lifecycle(history_size=history_size, now=trio.current_time)
+        self.settings: Settings | None = None
+        self.board = ProbeBoard(())
+        self.error: BaseException | None = None
+        self.fault: BaseException | None = None  # an error while serving: drain, then fail with it
+        self.forced_by: int | None = None
+        self.cleanups_run = 0
+        self.listeners: list[Callable[[Move], None]] = [self.notifier.on_move]
+        self.server: ServerHandle | None = None
+        self.wrapper: HealthWrapper | None = None
+        self.loop_name = "trio"  # the app's loop, once known
+        self.started_wall = time.time()
+        self._send: trio.MemorySendChannel[Event] | None = None
+        self._token: trio.lowlevel.TrioToken | None = None
+        self._nursery: trio.Nursery | None = None
+        self._pending: list[Event] = []
+        self._epoch = 0
+        self._activity = trio.CancelScope()
+        self._changed = trio.Event()
+
+    # --- the public surface ---------------------------------------------------
+    @property
+    def state(self) -> str:
+        """The current state's name (a state of :data:`resync_fsm.lifecycle.STATES`)."""
+        return self.lifecycle.state
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code this lifecycle ends with (DESIGN §2)."""
+        return outcome.exit_code(self)
+
+    @property
+    def binds(self) -> list[str]:
+        """The URLs the server listens on, once every listener accepts; empty before."""
+        return self.server.urls if self.server is not None else []
+
+    @property
+    def nursery(self) -> trio.Nursery:
+        """The run's nursery, for tasks that outlive one state (the server)."""
+        assert self._nursery is not None, "the runner is not running"
+        return self._nursery
+
+    def request_drain(self, signum: int | None = None, *, force: bool = False) -> None:
+        """Ask for a graceful stop, as SIGTERM does; call from the runner's trio thread.
+
+        A repeated request stays graceful; ``force=True`` while draining stops at once
+        (exit 128 + ``signum``, SIGTERM's number when none is given).
+        """
+        self._post(Event("drain", signum=signum, force=force))
+
+    def request_drain_from_thread(self, *, force: bool = False) -> None:
+        """:meth:`request_drain` from any other thread (a host embedding the runner off the main
+        thread, where it cannot receive signals). Raises RuntimeError when not running."""
+        if self._token is None:
+            raise RuntimeError("the runner is not running")
+        trio.from_thread.run_sync(lambda: self.request_drain(force=force), trio_token=self._token)
+
+    def fail(self, error: BaseException) -> None:
+        """End the lifecycle in ``failed`` with ``error`` (its exit code, DESIGN §2)."""
+        self._post(Event("fail", error=error))
+
+    def fault_while_serving(self, error: BaseException) -> None:
+        """An error while serving (the app's lifespan died): drain, then end ``failed`` with it."""
+        if self.fault is None:
+            self.fault = error
+        self._post(Event("drain", error=error))
+
+    async def wait_for_state(self, name: str) -> None:
+        """Return once the lifecycle is in ``name`` (or has ended elsewhere)."""
+        while self.state != name and not self.lifecycle.is_final:
+            await self._changed.wait()
+
+    def failure_line(self) -> str | None:
+        """The one line a failed run prints on stderr; ``None`` unless failed."""
+        return outcome.failure_line(self)
+
+    # HealthView (resync_fsm.web.health)
+    def live(self) -> tuple[bool, str]:
+        """Liveness: true unless failed; and the state."""
+        return self.state != "failed", self.state
+
+    def ready(self) -> tuple[bool, str]:
+        """Readiness: true only while serving, listening, with every critical probe ok."""
+        ok = self.state == "serving" and bool(self.binds) and self.board.critical_ok
+        return ok, self.state
+
+    def status(self) -> dict[str, Any]:
+        """The ``/status`` document (:func:`resync_fsm.web.status.status_document`)."""
+        from ..web.status import status_document
+
+        return status_document(self)
+
+    # --- the loop ---------------------------------------------------------------
+    async def run(self) -> int:
+        """Run the lifecycle from ``created`` to a final state; return the exit code."""
+        send, receive = trio.open_memory_channel[Event](math.inf)
+        self._send = send
+        self._token = trio.lowlevel.current_trio_token()
+        async with trio.open_nursery() as nursery:
+            self._nursery = nursery
+            if self._handle_signals:
+                await signals.start_watching(self, nursery)
+            nursery.start_soon(self.notifier.serve_watchdog)
+            send.send_nowait(Event("start"))
+            for event in self._pending:
+                send.send_nowait(event)
+            async for event in receive:
+                self._apply(event)
+                if self.lifecycle.is_final:
+                    break
+            nursery.cancel_scope.cancel()
+        return self.exit_code
+
+    def post(self, event: Event) -> None:
+        """Queue ``event`` for the loop (before :meth:`run`: applied right after ``start``)."""
+        self._post(event)
+
+    def _post(self, event: Event) -> None:
+        if self._send is None:
+            self._pending.append(event)
+        else:
+            self._send.send_nowait(event)
+
+    def _apply(self, event: Event) -> None:
+        if event.epoch is not None and event.epoch != self._epoch:
+            log.debug("stale_event_ignored", event_name=event.name, state=self.state)
+            return
+        if event.name == "drain" and self.state == "draining" and not event.force:
+            log.info("event_ignored", event_name=event.name, state=self.state,
+                     reason="already draining; a repeated stop stays graceful")
+            return
+        move = self.lifecycle.apply(event.name)
+        if move is None:
+            log.info("event_ignored", event_name=event.name, state=self.state, reason="not legal in this state")
+            return
+        if event.name == "fail":
+            self.error = root_error(event.error) if event.error else None
+        if event.name == "drain" and move.source == "draining":
+            self.forced_by = event.signum if event.signum is not None else signals.DEFAULT_FORCE_SIGNAL
+        self._epoch += 1
+        self._activity.cancel()
+        log.info("state_transition", **{"from": move.source, "to": move.dest},
+                 event_name=move.event, elapsed=round(move.elapsed, 6))
+        for listener in self.listeners:
+            listener(move)
+        self._changed.set()
+        self._changed = trio.Event()
+        if self.lifecycle.is_final:
+            self._finish()
+            return
+        activity = activity_for(move.dest)
+        if activity is not None:
+            self._activity = trio.CancelScope()
+            self.nursery.start_soon(self._run_activity, self._activity, activity, self._epoch)
+
+    async def _run_activity(
+        self, scope: trio.CancelScope, activity: Callable[[Runner, Callable[..., None]], Awaitable[None]], epoch: int
+    ) -> None:
+        def post(name: str, **kw: Any) -> None:
+            self._post(Event(name, epoch=epoch, **kw))
+
+        with scope:
+            try:
+                await activity(self, post)
+            except Exception as exc:  # any startup error, or a bug: the lifecycle fails
+                post("fail", error=exc)
+
+    def _finish(self) -> None:
+        """On a final state: stop what runs, clean up once, report the outcome."""
+        if self.server is not None:
+            self.server.cancel()
+        if self.freeze_gc:
+            gc.unfreeze()
+        self.cleanups_run += 1
+        if self._cleanup is not None:
+            self._cleanup()
+        outcome.log_outcome(self)

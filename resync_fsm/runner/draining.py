@@ -1,0 +1,54 @@
+"""``draining``: readiness false, ``drain_delay``, listeners close, in-flight work finishes (DESIGN §5).
+
+Every stop is bounded: past the server's drain budget (graceful timeout +
+lifespan shutdown timeout) plus :data:`MARGIN`, the server is cancelled and the
+overrun logged. A stop that arrives while the app is still starting cancels the
+startup instead: the listener never serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import trio
+
+from ..logs import get_logger
+from .activities import activity
+
+if TYPE_CHECKING:
+    from .core import Runner
+
+__all__ = ["MARGIN", "draining"]
+
+log = get_logger("resync_fsm.runner")
+
+MARGIN = 1.0  # seconds past the drain budget before the server is cancelled
+
+
+@activity("draining")
+async def draining(runner: Runner, post: Callable[..., None]) -> None:
+    """Drain the server if one runs, then post ``drained`` (or ``fail`` with a fault from serving)."""
+    handle = runner.server
+    if handle is not None and runner.settings is not None:
+        server = runner.settings.server
+        in_flight = runner.wrapper.in_flight if runner.wrapper else 0
+        if handle.started:
+            log.info("draining", drain_delay=server.drain_delay, in_flight=in_flight)
+            await trio.sleep(server.drain_delay)
+            handle.shutdown()
+            budget = handle.server.drain_budget + MARGIN
+        else:
+            log.info("startup_cancelled", reason="a stop arrived while the app was starting")
+            handle.cancel()
+            budget = server.shutdown_timeout + MARGIN
+        with trio.move_on_after(budget):
+            await handle.done.wait()
+        if not handle.done.is_set():
+            log.warning("drain_overran", budget=budget, in_flight=runner.wrapper.in_flight if runner.wrapper else 0,
+                        action="cancelling the server")
+            handle.cancel()
+    if runner.fault is not None:
+        post("fail", error=runner.fault)
+    else:
+        post("drained")

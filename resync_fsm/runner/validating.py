@@ -1,0 +1,27 @@
+"""``validating``: load the settings from every source and validate them (DESIGN §3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..logs import get_logger
+from .activities import activity
+
+if TYPE_CHECKING:
+    from .core import Runner
+
+log = get_logger("resync_fsm.runner")
+
+
+@activity("validating")
+async def validating(runner: Runner, post: Callable[..., None]) -> None:
+    """``runner.load()`` once; log each settings warning; post ``settings_valid``.
+
+    A :class:`~resync_fsm.errors.ConfigurationValidationError` fails the lifecycle (78).
+    """
+    settings = runner.settings = await runner.load()
+    runner.loop_name = settings.server.loop
+    for warning in settings.warnings():
+        log.warning("settings_warning", warning=warning)
+    post("settings_valid")
