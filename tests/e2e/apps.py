@@ -66,3 +66,25 @@ async def sleepy_app(scope: Any, receive: Any, send: Any) -> None:
         return
     await anyio.sleep(2.0)
     await _respond(send, 200, b"slept")
+
+
+async def trio_app(scope: Any, receive: Any, send: Any) -> None:
+    """A trio app: its handler awaits trio.sleep, which only works with --loop trio."""
+    import trio
+
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await trio.sleep(0.01)
+    await _respond(send, 200, b"trio")
+
+
+async def asyncio_app(scope: Any, receive: Any, send: Any) -> None:
+    """A raw asyncio app: its handler awaits asyncio.sleep (500s when served on trio)."""
+    import asyncio
+
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await asyncio.sleep(0.01)
+    await _respond(send, 200, b"asyncio")
