@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from collections.abc import Sequence
 from typing import Any, NoReturn
@@ -86,16 +87,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns the exit code (DESIGN §2: 0, 2 usage, 69, 70, 71, 78, 128 + n, 130
     interrupted); never raises SystemExit, never exits.
     """
+    from . import signal_buffer
+
+    signal_buffer.install()  # a signal from now on is kept for the runner: no traceback, no silent death
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
     try:
         args = build_parser(argv[0] if argv[0] in COMMANDS else "").parse_args(argv)
     except UsageError as exc:
+        signal_buffer.restore()
         print(exc, file=sys.stderr)
         return EX_USAGE
     except SystemExit as exc:  # --help, --version
+        signal_buffer.restore()
         return int(exc.code or 0)
+    if args.command != "run" and signal.SIGINT in signal_buffer.restore():
+        print("interrupted (Ctrl-C)", file=sys.stderr)
+        return EX_INTERRUPTED
     if args.command == "diagram":
         return _diagram(args)
     if args.command == "config":
@@ -160,9 +169,6 @@ def _config(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner.signals import install_early_handlers
-
-    install_early_handlers()  # from here on a signal is kept for the runner, never a traceback
     from . import loops, startup
     from .compat import cleanup_resources
     from .logs import configure_logging

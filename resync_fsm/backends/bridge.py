@@ -17,7 +17,9 @@ from typing import Any, Protocol
 
 import trio
 
-__all__ = ["AsyncioBridge", "Bridge", "TrioBridge", "bridge_for"]
+__all__ = ["CANCEL_GRACE", "AsyncioBridge", "Bridge", "TrioBridge", "bridge_for"]
+
+CANCEL_GRACE = 1.0  # seconds a cancelled app-loop task gets to finish before the trio side moves on
 
 
 class Bridge(Protocol):
@@ -72,8 +74,11 @@ class AsyncioBridge:
             await done.wait()
         finally:
             if not task.done():
+                # Cancelled: cancel it there too. One cancel() does not stop everything (Hypercorn's
+                # serve still awaits its graceful drain), so the wait is bounded; what is left is
+                # cancelled again when the host loop closes (resync_fsm.loops).
                 task.cancel()
-                with trio.CancelScope(shield=True):
+                with trio.CancelScope(shield=True), trio.move_on_after(CANCEL_GRACE):
                     await done.wait()
         return task.result()
 
@@ -81,7 +86,10 @@ class AsyncioBridge:
         self.loop.call_soon_threadsafe(fn, context=contextvars.Context())
 
     def to_trio(self, fn: Callable[[], None]) -> None:
-        self._token.run_sync_soon(fn)
+        try:
+            self._token.run_sync_soon(fn)
+        except trio.RunFinishedError:
+            pass  # the lifecycle has ended: nobody left to tell
 
 
 def bridge_for(loop_name: str) -> Bridge:

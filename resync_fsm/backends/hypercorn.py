@@ -90,6 +90,9 @@ class HypercornServer:
 
     def _set_stop(self) -> None:
         self._stop_requested = True
+        closing = getattr(self.app, "listener_closing", None)  # the health wrapper: websockets get 1001
+        if closing is not None:
+            closing()
         if self._stop is not None:
             self._stop.set()
 

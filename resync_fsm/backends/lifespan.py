@@ -124,7 +124,8 @@ class Lifespan:
     def _error(self, phase: str, exc: BaseException) -> LifespanError:
         text = one_line(f"{type(exc).__name__}: {exc}")
         log.debug("lifespan_traceback", phase=phase, exc_info=exc)
-        return LifespanError(f"the app's lifespan {phase} failed: {text}", phase)
+        what = "failed while serving" if phase == "serving" else f"{phase} failed"
+        return LifespanError(f"the app's lifespan {what}: {text}", phase)
 
     async def _run_app(self) -> None:
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}

@@ -100,6 +100,7 @@ class Runner:
         self.error: BaseException | None = None
         self.fault: BaseException | None = None  # an error while serving: drain, then fail with it
         self.forced_by: int | None = None
+        self.drain_from: str | None = None  # the state the (first) drain left
         self.cleanups_run = 0
         self.listeners: list[Callable[[Move], None]] = [self.notifier.on_move]
         self.server: ServerHandle | None = None
@@ -167,7 +168,7 @@ class Runner:
             await self._changed.wait()
 
     def failure_line(self) -> str | None:
-        """The one line a failed run prints on stderr; ``None`` unless failed."""
+        """The one line a failed or forced stop prints on stderr; ``None`` after a graceful stop."""
         return outcome.failure_line(self)
 
     # HealthView (resync_fsm.web.health)
@@ -233,6 +234,8 @@ class Runner:
             self.error = root_error(event.error) if event.error else None
         if event.name == "drain" and move.source == "draining":
             self.forced_by = event.signum if event.signum is not None else signals.DEFAULT_FORCE_SIGNAL
+        elif event.name == "drain":
+            self.drain_from = move.source
         self._epoch += 1
         self._activity.cancel()
         log.info("state_transition", **{"from": move.source, "to": move.dest},

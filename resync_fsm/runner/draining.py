@@ -30,6 +30,8 @@ MARGIN = 1.0  # seconds past the drain budget before the server is cancelled
 async def draining(runner: Runner, post: Callable[..., None]) -> None:
     """Drain the server if one runs, then post ``drained`` (or ``fail`` with a fault from serving)."""
     handle = runner.server
+    if runner.wrapper is not None:
+        runner.wrapper.draining = True  # from now on every HTTP/1.x response closes its connection
     if handle is not None and runner.settings is not None:
         server = runner.settings.server
         in_flight = runner.wrapper.in_flight if runner.wrapper else 0
@@ -48,6 +50,9 @@ async def draining(runner: Runner, post: Callable[..., None]) -> None:
             log.warning("drain_overran", budget=budget, in_flight=runner.wrapper.in_flight if runner.wrapper else 0,
                         action="cancelling the server")
             handle.cancel()
+        cut = runner.wrapper.cut if runner.wrapper else 0
+        (log.warning if cut else log.info)("drain_finished", requests_cut=cut,
+                                           overran=not handle.done.is_set())
     if runner.fault is not None:
         post("fail", error=runner.fault)
     else:

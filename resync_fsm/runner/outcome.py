@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,14 @@ def exit_code(runner: Runner) -> int:
 
 
 def failure_line(runner: Runner) -> str | None:
-    """The one line a failed run prints on stderr (``ErrorType: message``), else ``None``."""
+    """The one line a run that failed (``ErrorType: message``) or was forced to stop prints on
+    stderr; ``None`` after a graceful stop."""
+    if runner.state == "stopped" and runner.forced_by is not None:
+        name = signal.Signals(runner.forced_by).name
+        code = runner.exit_code
+        if runner.drain_from in ("validating", "probing"):
+            return f"Interrupted: {name} during {runner.drain_from}; nothing was served (exit {code})"
+        return f"Stopped by {name} while draining: the drain was cut short (exit {code})"
     if runner.state != "failed":
         return None
     error = runner.error or StartupError("failed")

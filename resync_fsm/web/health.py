@@ -3,9 +3,16 @@
 ``/livez`` is 200 unless the lifecycle failed; ``/readyz`` is 200 only while
 serving with its dependencies ok; ``/status`` is JSON with nothing secret
 (``?format=mermaid``: the lifecycle diagram with the current state
-highlighted). The wrapper also counts the requests in flight, which draining
-reports, and passes the status to the app as the ASGI scope extension
-``resync_fsm.status`` (a callable), which the built-in status page reads.
+highlighted). The wrapper passes the status to the app as the ASGI scope
+extension ``resync_fsm.status`` (a callable: the app can see ``"draining"``),
+which the built-in status page reads.
+
+It also carries the drain's per-connection duties (DESIGN §5): it counts the
+requests and websockets in flight and the requests cut by the graceful
+timeout; while draining every HTTP/1.x response carries ``Connection: close``
+(so a proxy does not reuse a connection that is about to close, and a busy
+keep-alive client does not hold the drain); when the listener closes, open
+websockets get a 1001 close (:mod:`.websockets`).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from .asgi import ASGIApp, Receive, Scope, Send, send_body, send_json
+from .asgi import ASGIApp, Message, Receive, Scope, Send, send_body, send_json
 
 __all__ = ["STATUS_EXTENSION", "HealthView", "HealthWrapper"]
 
@@ -49,7 +56,10 @@ class HealthWrapper:
     ) -> None:
         self.app = app
         self.view = view
-        self.in_flight = 0
+        self.in_flight = 0  # HTTP requests and websockets the app is handling
+        self.cut = 0  # requests and websockets cancelled (the graceful timeout ran out)
+        self.draining = False  # set by the runner on entering draining
+        self._closing: Any = None  # an anyio.Event on the app's loop, made with the first websocket
         self._status_callable = self._full_status  # bound once, not per request
         self._routes: dict[str, Callable[[Scope, Send], Awaitable[None]]] = {
             livez: self._livez,
@@ -61,16 +71,61 @@ class HealthWrapper:
         if scope["type"] == "http":
             route = self._routes.get(scope["path"])
             if route is not None and scope["method"] in ("GET", "HEAD"):
-                await route(scope, send)
+                await route(scope, self._closing_send(send, scope) if self.draining else send)
                 return
             scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
-            self.in_flight += 1
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self.in_flight -= 1
+            await self._tracked(self.app, scope, receive, self._closing_send(send, scope))
+            return
+        if scope["type"] == "websocket":
+            from .websockets import serve_websocket
+
+            scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
+            closing = self._closing_event()
+
+            async def websocket(scope: Scope, receive: Receive, send: Send) -> None:
+                await serve_websocket(self.app, scope, receive, send, closing)
+
+            await self._tracked(websocket, scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+    async def _tracked(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+        self.in_flight += 1
+        try:
+            await app(scope, receive, send)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # trio.Cancelled, asyncio.CancelledError: cut
+                self.cut += 1
+            raise
+        finally:
+            self.in_flight -= 1
+
+    def _closing_send(self, send: Send, scope: Scope) -> Send:
+        """``send`` adding ``Connection: close`` to a response that starts while draining (HTTP/1.x
+        only: HTTP/2 forbids the header and closes with GOAWAY)."""
+        if scope.get("http_version", "1.1") == "2":
+            return send
+
+        async def closing_send(message: Message) -> None:
+            if self.draining and message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", ()) if bytes(h[0]).lower() != b"connection"]
+                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+            await send(message)
+
+        return closing_send
+
+    def _closing_event(self) -> Any:
+        if self._closing is None:
+            import anyio
+
+            self._closing = anyio.Event()  # on the app's loop, where websockets run
+        return self._closing
+
+    def listener_closing(self) -> None:
+        """The server stops accepting: close open websockets with 1001. Call on the app's loop."""
+        self.draining = True
+        if self._closing is not None:
+            self._closing.set()
 
     def _full_status(self) -> dict[str, Any]:
         body = self.view.status()
