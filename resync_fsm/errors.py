@@ -84,3 +84,20 @@ def exit_code_for(error: BaseException) -> int:
 def forced_exit_code(signum: int | None) -> int:
     """128 + the signal's number, as shells report a death by that signal."""
     return 128 + int(signum if signum is not None else signal.SIGTERM)
+
+
+__all__ += ["Invalid"]
+
+
+class Invalid(ValueError):
+    """A setting's value that does not parse; ``expected`` says what would (DESIGN §3).
+
+    Raised by the parsers in :mod:`resync_fsm.settings.parsers`; the loader turns
+    it into one problem of a :class:`ConfigurationValidationError` (exit 78), and
+    constructing a settings class directly turns it into a ``ValueError`` naming
+    the field. ``expected`` never quotes the value, which may be a secret.
+    """
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected

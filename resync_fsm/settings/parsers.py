@@ -12,6 +12,8 @@ import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..errors import Invalid
+
 __all__ = [
     "Invalid",
     "Parser",
@@ -32,14 +34,6 @@ Parser = Callable[[Any], Any]
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
-
-
-class Invalid(ValueError):
-    """A value that does not parse; ``expected`` says what would."""
-
-    def __init__(self, expected: str) -> None:
-        super().__init__(expected)
-        self.expected = expected
 
 
 def number(*, minimum: float = 0.0, above: bool = False) -> Parser:
