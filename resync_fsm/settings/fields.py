@@ -14,7 +14,7 @@ import attrs
 
 from . import parsers as p
 
-__all__ = ["FIELDS", "PROBE_FIELDS", "Field", "field"]
+__all__ = ["FIELDS", "PROBE_FIELDS", "SECTIONS", "Field", "field"]
 
 ENV_PREFIX = "RESYNC_FSM_"
 RESYNC_PREFIX = "APP_"
@@ -22,6 +22,14 @@ RESYNC_PREFIX = "APP_"
 
 @attrs.frozen
 class Field:
+    """One setting (DESIGN §3): where it lives, how it parses, its default and its names.
+
+    ``parse`` turns a TOML value or an environment/flag string into the typed
+    value, raising :class:`~resync_fsm.errors.Invalid`; ``default`` is already
+    in that typed form (``None``: unset). ``required`` marks a key with no
+    default that must be given (a probe's ``name`` and ``kind``).
+    """
+
     section: str
     key: str
     parse: p.Parser
@@ -34,9 +42,11 @@ class Field:
     own_env: bool = True  # RESYNC_FSM_<SECTION>_<KEY> is read
     secret: bool = False  # never shown: masked in every output
     url: bool = False  # shown with its userinfo masked
+    required: bool = False  # no default: must be given (only for [[probes]] keys)
 
     @property
     def path(self) -> str:
+        """``section.key``, the TOML spelling: ``"server.drain_delay"``."""
         return f"{self.section}.{self.key}"
 
     @property
@@ -143,9 +153,9 @@ FIELDS: tuple[Field, ...] = (
 
 # Keys of one [[probes]] table; ``section`` is "probes".
 PROBE_FIELDS: tuple[Field, ...] = (
-    _f("probes", "name", p.text(), None, "Unique name of the dependency (required)."),
+    _f("probes", "name", p.text(), None, "Unique name of the dependency (required).", required=True),
     _f("probes", "kind", p.choice("tcp", "http", "redis", "postgres"), None,
-       "tcp, http, redis or postgres (required)."),
+       "tcp, http, redis or postgres (required).", required=True),
     _f("probes", "host", p.text(), None, "Host (tcp; postgres without url)."),
     _f("probes", "port", p.integer(1, 65535), None, "Port (tcp; postgres without url)."),
     _f("probes", "url", p.text(), None,
@@ -158,8 +168,13 @@ PROBE_FIELDS: tuple[Field, ...] = (
        "http: healthy statuses, e.g. '<500', '200-399' or [200, 204]."),
 )
 
+# The sections of the settings, in table order: ("server", "startup", "log", "resync").
+# The loader, Settings.redacted() and the CLI's ``config`` listing all iterate this.
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(f.section for f in FIELDS))
+
 _BY_PATH = {f.path: f for f in FIELDS}
 
 
 def field(path: str) -> Field:
+    """The field at ``path`` (``"server.bind"``); ``KeyError`` for an unknown path."""
     return _BY_PATH[path]

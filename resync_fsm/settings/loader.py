@@ -10,27 +10,14 @@ from typing import Any
 from ..errors import ConfigurationValidationError
 from ..redaction import redact_url, register_secret, scrub, scrub_data
 from . import parsers as p
-from .fields import FIELDS, PROBE_FIELDS, Field
-from .model import (
-    LogSettings,
-    ProbeSpec,
-    ResyncSettings,
-    ServerSettings,
-    Settings,
-    StartupSettings,
-)
+from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field
+from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class
 from .resync import resync_probes, security_problems
 from .sources import Raw, Sources, config_path, read_dotenv, read_toml
 
 __all__ = ["load_settings"]
 
 _RANK = {"default": 0, "toml": 1, ".env": 2, "env": 3, "flag": 4}
-_SECTIONS = {
-    "server": ServerSettings,
-    "startup": StartupSettings,
-    "log": LogSettings,
-    "resync": ResyncSettings,
-}
 _PROBE_URL_SCHEMES = {
     "http": ("http", "https"),
     "redis": ("redis", "rediss"),
@@ -73,8 +60,10 @@ def load_settings(
 
     _resync_bind(values, picked)
     sections = {
-        name: cls(**{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(name + ".")})
-        for name, cls in _SECTIONS.items()
+        name: section_class(name)(
+            **{k.split(".", 1)[1]: Parsed(v) for k, v in values.items() if k.startswith(name + ".")}
+        )
+        for name in SECTIONS
     }
 
     def name_of(path: str) -> str:
@@ -105,8 +94,8 @@ def _parse(spec: Field, raw: Raw, problem: Any, label: str | None = None) -> tup
         redact_url(raw.value)  # registers the userinfo as a secret
     try:
         return True, spec.parse(raw.value)
-    except p.Invalid as exc:
-        problem(label or raw.name, f"expected {exc.expected}{_got(spec, raw.value)}")
+    except Exception as exc:  # any parser failure is this field's problem, never a crash
+        problem(label or raw.name, f"{field_error(exc)}{_got(spec, raw.value)}")
         return False, None
 
 
@@ -150,7 +139,7 @@ def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:
         ok = True
         for spec in PROBE_FIELDS:
             if spec.key not in table:
-                if spec.default is None and spec.key in ("name", "kind"):
+                if spec.required:
                     problem(f"probes[{i}].{spec.key}", "required")
                     ok = False
                 continue
@@ -159,7 +148,7 @@ def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:
             ok &= good
             values[spec.key] = value
         if ok and _probe_shape(i, values, problem):
-            probes.append(ProbeSpec(**values))
+            probes.append(ProbeSpec(**{key: Parsed(value) for key, value in values.items()}))
     return probes
 
 

@@ -163,6 +163,11 @@ _STATUS_RANGE = re.compile(r"\s*(\d{3})\s*-\s*(\d{3})\s*")
 _STATUS_BELOW = re.compile(r"\s*<\s*(\d{3})\s*")
 
 
+def _is_range(r: Any) -> bool:
+    return (isinstance(r, tuple) and len(r) == 2 and all(type(c) is int for c in r)
+            and 100 <= r[0] <= r[1] <= 599)
+
+
 def status_spec(value: Any) -> tuple[tuple[int, int], ...]:
     """``"<500"``, ``"200-399"``, ``200`` or ``[200, 204]`` as inclusive ranges."""
     expected = "'<500', '200-399', a status code, or a list of status codes"
@@ -170,6 +175,8 @@ def status_spec(value: Any) -> tuple[tuple[int, int], ...]:
         raise Invalid(expected)
     if isinstance(value, int) and 100 <= value <= 599:
         return ((value, value),)
+    if isinstance(value, tuple) and value and all(_is_range(r) for r in value):
+        return value  # already parsed: ((low, high), ...)
     if isinstance(value, list) and value:
         return tuple(r for v in value for r in status_spec(v))
     if isinstance(value, str):
