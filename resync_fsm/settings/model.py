@@ -35,6 +35,7 @@ __all__ = [
     "Settings",
     "StartupSettings",
     "field_error",
+    "health_path_clashes",
     "section_class",
 ]
 
@@ -56,6 +57,21 @@ def field_error(exc: BaseException) -> str:
     if isinstance(exc, Invalid):
         return f"expected {exc.expected}"
     return f"could not be parsed ({type(exc).__name__})"
+
+
+_HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path")
+
+
+def health_path_clashes(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """Health endpoints given the same path: ``[(("server.livez_path", "server.readyz_path"), message)]``.
+
+    ``values`` maps field paths to parsed values. One path cannot answer both
+    liveness and readiness (DESIGN §5): the second route would never be reached.
+    """
+    by_path: dict[str, list[str]] = {}
+    for key in _HEALTH_PATHS:
+        by_path.setdefault(values[key], []).append(key)
+    return [(tuple(keys), f"must differ, all are {path!r}") for path, keys in by_path.items() if len(keys) > 1]
 
 
 def _table(value: Any) -> Any:  # pragma: no cover - replaced by _from_table
@@ -123,6 +139,12 @@ class ServerSettings:
     livez_path: str = attrs.field(default=None, converter=_table)
     readyz_path: str = attrs.field(default=None, converter=_table)
     status_path: str = attrs.field(default=None, converter=_table)
+
+    def __attrs_post_init__(self) -> None:
+        """Health paths must differ (the loader reports this as a problem instead)."""
+        values = {key: getattr(self, key.split(".", 1)[1]) for key in _HEALTH_PATHS}
+        for keys, message in health_path_clashes(values):
+            raise ValueError(f"{' and '.join(keys)}: {message}")
 
 
 @attrs.frozen(field_transformer=_section("startup"))
@@ -197,6 +219,10 @@ def _probe_tuple(probes: Iterable[ProbeSpec]) -> tuple[ProbeSpec, ...]:
     return tuple(probes)
 
 
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class Settings:
     """Every setting: one attribute per section in :data:`SECTIONS`, the probes, and where each value came from.
@@ -212,10 +238,12 @@ class Settings:
     probes: tuple[ProbeSpec, ...] = attrs.field(default=(), converter=_probe_tuple)
     # where each value came from: "server.bind" -> "env:SERVER_PORT", ...
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+    # valid but worth a warning, found while loading: "ignored: SERVER_PORT: ...; overridden by --bind"
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_strings, eq=False, repr=False)
 
     def warnings(self) -> list[str]:
         """Settings that are valid but likely wrong, one sentence each, for the runner to log as warnings."""
-        out: list[str] = []
+        out = list(self.notes)
         server = self.server
         budget = server.drain_delay + server.graceful_timeout + server.shutdown_timeout
         if server.termination_grace is not None and budget > server.termination_grace:
