@@ -25,7 +25,12 @@ _longest_first: tuple[str, ...] = ()  # _secrets ordered for scrub(), rebuilt on
 
 
 def register_secret(value: object) -> None:
-    """Remember a secret so that :func:`scrub` removes it from any output."""
+    """Remember a secret so that :func:`scrub` removes it from any output (DESIGN §3, "Secrets").
+
+    Its stripped, percent-encoded and percent-decoded forms are all
+    registered; non-strings and strings under 3 characters are ignored (they
+    would mask ordinary words). Thread-safe.
+    """
     if not isinstance(value, str):
         return
     global _longest_first
@@ -38,6 +43,7 @@ def register_secret(value: object) -> None:
 
 
 def forget_secrets() -> None:
+    """Forget every registered secret (tests; a new load in the same process registers its own)."""
     global _longest_first
     with _lock:
         _secrets.clear()

@@ -51,7 +51,8 @@ class Field:
 
     @property
     def env_names(self) -> tuple[str, ...]:
-        """Environment names, highest precedence first."""
+        """Environment names, highest precedence first: ``RESYNC_FSM_<SECTION>_<KEY>``
+        (when ``own_env``), then each Resync name with ``APP_``, then bare (DESIGN §3)."""
         own = (f"{ENV_PREFIX}{self.section}_{self.key}".upper(),) if self.own_env else ()
         resync = tuple(n for name in self.resync_env for n in (RESYNC_PREFIX + name, name))
         return own + resync

@@ -33,11 +33,21 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Settings:
-    """Read every source, validate, and return :class:`Settings`.
+    """Read every source, validate, and return :class:`Settings` (DESIGN §3).
 
     ``flags`` maps a field path (``"server.drain_delay"``) to its command-line
-    value. Raises :class:`ConfigurationValidationError` listing every problem,
-    each naming the key, variable or flag; no secret appears in it.
+    value as argparse gives it (a list for ``--bind``, the const for a
+    store_const flag). ``config`` is the TOML file (else ``$RESYNC_FSM_CONFIG``,
+    else ``cwd/resync_fsm.toml`` if present), ``env_file`` a ``.env`` file,
+    ``environ`` the environment (default ``os.environ``). Precedence, lowest
+    first: defaults < TOML < ``.env`` < environment < flags.
+
+    Raises :class:`ConfigurationValidationError` (exit 78) listing every
+    problem, each naming the key, variable or flag and what was expected; its
+    message lists the first 20 (``details["problem_count"]`` counts them all)
+    and no secret appears in it (issue 13). A value overridden by a
+    higher-precedence one is never a problem: if invalid, it is an
+    ``"ignored: …"`` line in :meth:`Settings.warnings`.
     """
     src = Sources(environ=os.environ if environ is None else environ, flags=flags or {})
     path, explicit = config_path(str(config) if config else None, src.environ, cwd or Path.cwd())

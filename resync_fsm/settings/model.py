@@ -204,7 +204,7 @@ class ProbeSpec:
 
     @property
     def target(self) -> str:
-        """Where the probe goes, safe to show (URL userinfo masked)."""
+        """Where the probe goes, safe to show: the URL with userinfo masked, else ``host:port``."""
         if self.url:
             return redact_url(self.url)
         host = f"[{self.host}]" if self.host and ":" in self.host else self.host

@@ -45,12 +45,6 @@ class Sources:
     dotenv_path: str | None = None
     problems: list[tuple[str, str]] = attrs.field(factory=list)
 
-    def env(self) -> dict[str, tuple[str, str]]:
-        """name -> (value, source): the real environment over the ``.env`` file."""
-        merged = {k: (v, ".env") for k, v in self.dotenv.items()}
-        merged.update((k, (v, "env")) for k, v in self.environ.items())
-        return merged
-
     def candidates(self, spec: Field) -> list[Raw]:
         """Every value given for a field, highest precedence first (the first one wins).
 
@@ -79,7 +73,11 @@ class Sources:
 
 
 def config_path(flag: str | None, environ: Mapping[str, str], cwd: Path) -> tuple[Path | None, bool]:
-    """The TOML file to read, and whether it was asked for explicitly (so must exist)."""
+    """The TOML file to read, and whether it was asked for explicitly (so must exist).
+
+    ``--config`` first, then ``$RESYNC_FSM_CONFIG``, then ``cwd/resync_fsm.toml``
+    only if it is a file (DESIGN §3). ``(None, False)`` when there is none.
+    """
     if flag:
         return Path(flag), True
     if environ.get(CONFIG_ENV):
@@ -115,8 +113,12 @@ def _read_capped(path: Path, where: str, missing: str | None, sources: Sources) 
 
 
 def read_toml(path: Path, explicit: bool, sources: Sources) -> None:
-    """Read the TOML file into ``sources.toml``; problems (missing when ``explicit``,
-    too large, not TOML, unknown keys) go to ``sources.problems``, never raised."""
+    """Read the TOML file (TOML 1.0, via :mod:`tomllib`) into ``sources.toml``.
+
+    Problems — missing when ``explicit``, over 1 MiB, not UTF-8, not TOML
+    (with line and column), nested too deeply, unknown sections or keys — go
+    to ``sources.problems`` as ``(where, message)``; nothing is raised.
+    """
     where = f"config file {path}"
     text = _read_capped(path, where, "not found; pass an existing file to --config" if explicit else None, sources)
     if text is None:
