@@ -142,7 +142,7 @@ def _diagram(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from .settings import load_settings
+    from .settings import SECTIONS, load_settings
 
     try:
         settings = load_settings(**_load_kwargs(args))
@@ -153,7 +153,7 @@ def _config(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"settings": data, "sources": settings.sources}, indent=2))
         return 0
-    for section in ("server", "startup", "log", "resync"):
+    for section in SECTIONS:
         print(f"[{section}]")
         for key, value in data[section].items():
             if value is None:

@@ -8,6 +8,8 @@ The tree (Resync's names and attributes are kept; DESIGN §2)::
     │   ├── DependencyUnavailableError(message, dependency, details)
     │   │                                                   exit 69 (EX_UNAVAILABLE)
     │   └── LifespanError(message, phase, details)          exit 70 (startup) · 71 (shutdown)
+    ├── ValueError
+    │   └── Invalid(expected)             a setting's value that does not parse (becomes a 78 problem)
     ├── ProbeFailure(reason, message)     one failed probe attempt (never escapes a probe run)
     ├── UsageError                        bad command line: exit 2 (EX_USAGE)
     └── DiagramError                      a diagram cannot be drawn here: exit 1
@@ -34,6 +36,7 @@ __all__ = [
     "ConfigurationValidationError",
     "DependencyUnavailableError",
     "DiagramError",
+    "Invalid",
     "LifespanError",
     "ProbeFailure",
     "StartupError",
@@ -158,3 +161,17 @@ def one_line(text: str, limit: int = 2000) -> str:
         head = f"{head.rstrip(':')}: {rest[-1]}" if head else rest[-1]
     result = " ".join(head.split())
     return result if len(result) <= limit else result[: limit - 1] + "…"
+
+
+class Invalid(ValueError):
+    """A setting's value that does not parse; ``expected`` says what would (DESIGN §3).
+
+    Raised by the parsers in :mod:`resync_fsm.settings.parsers`; the loader turns
+    it into one problem of a :class:`ConfigurationValidationError` (exit 78), and
+    constructing a settings class directly turns it into a ``ValueError`` naming
+    the field. ``expected`` never quotes the value, which may be a secret.
+    """
+
+    def __init__(self, expected: str) -> None:
+        super().__init__(expected)
+        self.expected = expected

@@ -25,7 +25,12 @@ _longest_first: tuple[str, ...] = ()  # _secrets ordered for scrub(), rebuilt on
 
 
 def register_secret(value: object) -> None:
-    """Remember a secret so that :func:`scrub` removes it from any output."""
+    """Remember a secret so that :func:`scrub` removes it from any output (DESIGN §3, "Secrets").
+
+    Its stripped, percent-encoded and percent-decoded forms are all
+    registered; non-strings and strings under 3 characters are ignored (they
+    would mask ordinary words). Thread-safe.
+    """
     if not isinstance(value, str):
         return
     global _longest_first
@@ -38,6 +43,7 @@ def register_secret(value: object) -> None:
 
 
 def forget_secrets() -> None:
+    """Forget every registered secret (tests; a new load in the same process registers its own)."""
     global _longest_first
     with _lock:
         _secrets.clear()
@@ -64,24 +70,32 @@ def scrub_data(value: Any) -> Any:
 
 
 def redact_url(url: str) -> str:
-    """The URL with any userinfo (user, password, token) replaced by ``***``.
+    """The URL with any userinfo (user, password, token) replaced by ``***``; fails closed.
 
-    The password (or a lone token) is registered as a secret on the way.
+    The password (or a lone token) is registered as a secret on the way, and
+    query parameters named like credentials (``?api_key=``) are masked too.
+    Userinfo is everything between the scheme's ``://`` and the LAST ``@``
+    (RFC 3986 §3.2.1 forbids an unencoded ``@`` there, but people write
+    ``redis://:pa#ss@host`` anyway, and a parser would then see ``#ss@host``
+    as a fragment and the password as a host: issue 13). So a password holding
+    ``#``, ``/``, ``?`` or ``@`` is masked whole, at worst with some of the
+    path. A value that is not a URL at all comes back unchanged.
     """
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return MASK
-    if parts.query:
-        parts = parts._replace(query=_redact_query(parts.query))
-    if "@" not in parts.netloc:
-        return urllib.parse.urlunsplit(parts)
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    # A lone user part is usually a token (https://TOKEN@host); a user beside
-    # a password is a name like "default", which must not mask ordinary words.
-    register_secret(password if password else user)
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{MASK}@{hostport}"))
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    if "@" in rest:
+        userinfo, _, rest = rest.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        # A lone user part is usually a token (https://TOKEN@host); a user beside
+        # a password is a name like "default", which must not mask ordinary words.
+        register_secret(password if colon and password else user)
+        rest = f"{MASK}@{rest}"
+    head, qmark, query = rest.partition("?")
+    if qmark:
+        query, hash_, fragment = query.partition("#")
+        rest = f"{head}?{_redact_query(query)}{hash_}{fragment}"
+    return f"{scheme}://{rest}"
 
 
 _SECRET_PARAM = re.compile(r"(?i)(key|token|secret|password|passwd|pwd|sig|signature|auth)")

@@ -265,3 +265,22 @@ def test_settings_built_in_python_are_validated_on_construction() -> None:
         ServerSettings(graceful_timeout=-1)
     with pytest.raises(ValueError, match="probes.port"):
         ProbeSpec(name="db", kind="tcp", host="h", port=0)
+
+
+def test_construction_converts_with_the_tables_parser() -> None:
+    import attrs
+
+    from resync_fsm.settings import SECTIONS, LogSettings, ProbeSpec, ServerSettings, Settings
+
+    assert SECTIONS == ("server", "startup", "log", "resync")
+    assert set(Settings().redacted()) == {*SECTIONS, "probes"}
+    server = ServerSettings(graceful_timeout="7", bind=["[::1]:80"], factory="yes")
+    assert (server.graceful_timeout, server.bind, server.factory) == (7.0, ("[::1]:80",), True)
+    assert LogSettings(level="DEBUG").level == "debug"
+    with pytest.raises(ValueError, match=r"^server\.graceful_timeout: expected a number"):
+        ServerSettings(graceful_timeout="soon")
+    probe = ProbeSpec(name="api", kind="HTTP", url="http://h/", expect_status="200-299", port="80")
+    assert (probe.kind, probe.expect_status, probe.port) == ("http", ((200, 299),), 80)
+    assert attrs.evolve(probe, timeout="2") == attrs.evolve(probe, timeout=2.0)  # parsed values parse again
+    with pytest.raises(ValueError, match=r"probes\.name"):
+        ProbeSpec(name="", kind="tcp")

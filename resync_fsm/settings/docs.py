@@ -37,6 +37,7 @@ def _names(spec: Field) -> str:
 
 
 def reference() -> str:
+    """The Markdown tables of every field and probe key: names, flag, default, meaning."""
     lines = [
         "| TOML key | environment | flag | default | meaning |",
         "|---|---|---|---|---|",

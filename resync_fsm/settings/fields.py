@@ -14,7 +14,7 @@ import attrs
 
 from . import parsers as p
 
-__all__ = ["FIELDS", "PROBE_FIELDS", "Field", "field"]
+__all__ = ["FIELDS", "PROBE_FIELDS", "SECTIONS", "Field", "field"]
 
 ENV_PREFIX = "RESYNC_FSM_"
 RESYNC_PREFIX = "APP_"
@@ -22,6 +22,14 @@ RESYNC_PREFIX = "APP_"
 
 @attrs.frozen
 class Field:
+    """One setting (DESIGN §3): where it lives, how it parses, its default and its names.
+
+    ``parse`` turns a TOML value or an environment/flag string into the typed
+    value, raising :class:`~resync_fsm.errors.Invalid`; ``default`` is already
+    in that typed form (``None``: unset). ``required`` marks a key with no
+    default that must be given (a probe's ``name`` and ``kind``).
+    """
+
     section: str
     key: str
     parse: p.Parser
@@ -34,14 +42,17 @@ class Field:
     own_env: bool = True  # RESYNC_FSM_<SECTION>_<KEY> is read
     secret: bool = False  # never shown: masked in every output
     url: bool = False  # shown with its userinfo masked
+    required: bool = False  # no default: must be given (only for [[probes]] keys)
 
     @property
     def path(self) -> str:
+        """``section.key``, the TOML spelling: ``"server.drain_delay"``."""
         return f"{self.section}.{self.key}"
 
     @property
     def env_names(self) -> tuple[str, ...]:
-        """Environment names, highest precedence first."""
+        """Environment names, highest precedence first: ``RESYNC_FSM_<SECTION>_<KEY>``
+        (when ``own_env``), then each Resync name with ``APP_``, then bare (DESIGN §3)."""
         own = (f"{ENV_PREFIX}{self.section}_{self.key}".upper(),) if self.own_env else ()
         resync = tuple(n for name in self.resync_env for n in (RESYNC_PREFIX + name, name))
         return own + resync
@@ -69,13 +80,13 @@ FIELDS: tuple[Field, ...] = (
        "Hypercorn), uvloop (pip install 'resync_fsm[uvloop]') or trio. The lifecycle itself "
        "always runs on trio.", flag="--loop"),
     _f("server", "graceful_timeout", _seconds, 25.0,
-       "Seconds in-flight requests get to finish once the listener closes.",
+       "Seconds in-flight requests get to finish once the listener closes (0: cut them at once).",
        flag="--graceful-timeout"),
     _f("server", "drain_delay", _seconds, 0.0,
        "Seconds /readyz answers 503 while the listener still serves, before it closes.",
        flag="--drain-delay"),
-    _f("server", "shutdown_timeout", _seconds, 10.0,
-       "Seconds the app's lifespan shutdown may take."),
+    _f("server", "shutdown_timeout", _positive_seconds, 10.0,
+       "Seconds the app's lifespan shutdown may take (above 0: with 0 every stop would time out)."),
     _f("server", "watch_interval", _seconds, 0.0,
        "While serving, re-run the critical probes every this many seconds (0: off); "
        "a failure turns readiness false, never liveness, until they pass."),
@@ -108,16 +119,17 @@ FIELDS: tuple[Field, ...] = (
     _f("resync", "server_host", p.text(), None,
        "Resync's bind host (used when server.bind is not set).",
        resync_env=("SERVER_HOST",), own_env=False),
-    _f("resync", "server_port", p.integer(0, 65535), None,
-       "Resync's bind port (used when server.bind is not set).",
+    _f("resync", "server_port", p.service_port(0, 65535), None,
+       "Resync's bind port (used when server.bind is not set); Kubernetes' "
+       "service-link form tcp://host:port gives its port.",
        resync_env=("SERVER_PORT",), own_env=False),
     _f("resync", "redis_url", p.url("redis", "rediss"), None,
        "Redis URL; when set, a critical `redis` probe.",
        resync_env=("REDIS_URL",), own_env=False, url=True),
     _f("resync", "tws_host", p.text(), None, "HCL Workload Automation (TWS) host.",
        resync_env=("TWS_HOST",), own_env=False),
-    _f("resync", "tws_port", p.integer(1, 65535), None,
-       "TWS port; with tws_host, a `tws` TCP probe.",
+    _f("resync", "tws_port", p.service_port(1, 65535), None,
+       "TWS port; with tws_host, a `tws` TCP probe. Kubernetes' tcp://host:port form gives its port.",
        resync_env=("TWS_PORT",), own_env=False),
     _f("resync", "tws_user", p.text(), None, "TWS user.",
        resync_env=("TWS_USER",), own_env=False),
@@ -147,9 +159,9 @@ FIELDS: tuple[Field, ...] = (
 
 # Keys of one [[probes]] table; ``section`` is "probes".
 PROBE_FIELDS: tuple[Field, ...] = (
-    _f("probes", "name", p.text(), None, "Unique name of the dependency (required)."),
+    _f("probes", "name", p.text(), None, "Unique name of the dependency (required).", required=True),
     _f("probes", "kind", p.choice("tcp", "http", "redis", "postgres"), None,
-       "tcp, http, redis or postgres (required)."),
+       "tcp, http, redis or postgres (required).", required=True),
     _f("probes", "host", p.text(), None, "Host (tcp; postgres without url)."),
     _f("probes", "port", p.integer(1, 65535), None, "Port (tcp; postgres without url)."),
     _f("probes", "url", p.text(), None,
@@ -162,8 +174,13 @@ PROBE_FIELDS: tuple[Field, ...] = (
        "http: healthy statuses, e.g. '<500', '200-399' or [200, 204]."),
 )
 
+# The sections of the settings, in table order: ("server", "startup", "log", "resync").
+# The loader, Settings.redacted() and the CLI's ``config`` listing all iterate this.
+SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(f.section for f in FIELDS))
+
 _BY_PATH = {f.path: f for f in FIELDS}
 
 
 def field(path: str) -> Field:
+    """The field at ``path`` (``"server.bind"``); ``KeyError`` for an unknown path."""
     return _BY_PATH[path]

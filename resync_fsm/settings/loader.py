@@ -10,27 +10,14 @@ from typing import Any
 from ..errors import ConfigurationValidationError
 from ..redaction import redact_url, register_secret, scrub, scrub_data
 from . import parsers as p
-from .fields import FIELDS, PROBE_FIELDS, Field
-from .model import (
-    LogSettings,
-    ProbeSpec,
-    ResyncSettings,
-    ServerSettings,
-    Settings,
-    StartupSettings,
-)
+from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
+from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, health_path_clashes, section_class
 from .resync import resync_probes, security_problems
 from .sources import Raw, Sources, config_path, read_dotenv, read_toml
 
 __all__ = ["load_settings"]
 
 _RANK = {"default": 0, "toml": 1, ".env": 2, "env": 3, "flag": 4}
-_SECTIONS = {
-    "server": ServerSettings,
-    "startup": StartupSettings,
-    "log": LogSettings,
-    "resync": ResyncSettings,
-}
 _PROBE_URL_SCHEMES = {
     "http": ("http", "https"),
     "redis": ("redis", "rediss"),
@@ -46,11 +33,21 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Settings:
-    """Read every source, validate, and return :class:`Settings`.
+    """Read every source, validate, and return :class:`Settings` (DESIGN §3).
 
     ``flags`` maps a field path (``"server.drain_delay"``) to its command-line
-    value. Raises :class:`ConfigurationValidationError` listing every problem,
-    each naming the key, variable or flag; no secret appears in it.
+    value as argparse gives it (a list for ``--bind``, the const for a
+    store_const flag). ``config`` is the TOML file (else ``$RESYNC_FSM_CONFIG``,
+    else ``cwd/resync_fsm.toml`` if present), ``env_file`` a ``.env`` file,
+    ``environ`` the environment (default ``os.environ``). Precedence, lowest
+    first: defaults < TOML < ``.env`` < environment < flags.
+
+    Raises :class:`ConfigurationValidationError` (exit 78) listing every
+    problem, each naming the key, variable or flag and what was expected; its
+    message lists the first 20 (``details["problem_count"]`` counts them all)
+    and no secret appears in it (issue 13). A value overridden by a
+    higher-precedence one is never a problem: if invalid, it is an
+    ``"ignored: …"`` line in :meth:`Settings.warnings`.
     """
     src = Sources(environ=os.environ if environ is None else environ, flags=flags or {})
     path, explicit = config_path(str(config) if config else None, src.environ, cwd or Path.cwd())
@@ -64,17 +61,29 @@ def load_settings(
     def problem(name: str, message: str) -> None:
         problems.append((name, message))
 
+    notes: list[str] = []
+    given = {spec.path: src.candidates(spec) for spec in FIELDS}
+    picked = {spec.path: (found[0] if found else Raw(spec.default, "default", spec.path))
+              for spec, found in zip(FIELDS, given.values(), strict=True)}
+    overridden = _overridden(picked)
     values: dict[str, Any] = {}
-    picked: dict[str, Raw] = {}
     for spec in FIELDS:
-        raw = picked[spec.path] = src.pick(spec)
-        ok, value = _parse(spec, raw, problem)
+        raw, winner = picked[spec.path], overridden.get(spec.path)
+        report = problem if winner is None else _ignored(notes, winner)
+        ok, value = _parse(spec, raw, report)
         values[spec.path] = value if ok else spec.default
+        for loser in given[spec.path][1:]:  # shadowed: invalid is only worth a warning
+            _parse(spec, loser, _ignored(notes, raw.name))
 
+    for paths, message in health_path_clashes(values):
+        problem(", ".join(picked[path].name for path in paths), message)
+        values.update((path, field(path).default) for path in paths)
     _resync_bind(values, picked)
     sections = {
-        name: cls(**{k.split(".", 1)[1]: v for k, v in values.items() if k.startswith(name + ".")})
-        for name, cls in _SECTIONS.items()
+        name: section_class(name)(
+            **{k.split(".", 1)[1]: Parsed(v) for k, v in values.items() if k.startswith(name + ".")}
+        )
+        for name in SECTIONS
     }
 
     def name_of(path: str) -> str:
@@ -92,8 +101,30 @@ def load_settings(
     return Settings(
         probes=tuple(probes),
         sources={path: _origin(raw, src) for path, raw in picked.items()},
+        notes=tuple(scrub(note) for note in notes),
         **sections,
     )
+
+
+def _overridden(picked: dict[str, Raw]) -> dict[str, str]:
+    """Fields whose value a higher-precedence setting makes irrelevant -> the name of that setting.
+
+    Resync's SERVER_HOST and SERVER_PORT only build ``server.bind`` when it is
+    not given at a higher or equal precedence (see :func:`_resync_bind`).
+    """
+    bind, host, port = picked["server.bind"], picked["resync.server_host"], picked["resync.server_port"]
+    if bind.source != "default" and _RANK[bind.source] >= max(_RANK[host.source], _RANK[port.source]):
+        return {"resync.server_host": bind.name, "resync.server_port": bind.name}
+    return {}
+
+
+def _ignored(notes: list[str], winner: str) -> Any:
+    """A problem reporter that turns a problem into an "ignored" warning: the value was overridden."""
+
+    def note(name: str, message: str) -> None:
+        notes.append(f"ignored: {name}: {message}; overridden by {winner}")
+
+    return note
 
 
 def _parse(spec: Field, raw: Raw, problem: Any, label: str | None = None) -> tuple[bool, Any]:
@@ -105,15 +136,15 @@ def _parse(spec: Field, raw: Raw, problem: Any, label: str | None = None) -> tup
         redact_url(raw.value)  # registers the userinfo as a secret
     try:
         return True, spec.parse(raw.value)
-    except p.Invalid as exc:
-        problem(label or raw.name, f"expected {exc.expected}{_got(spec, raw.value)}")
+    except Exception as exc:  # any parser failure is this field's problem, never a crash
+        problem(label or raw.name, f"{field_error(exc)}{_got(spec, raw.value)}")
         return False, None
 
 
 def _got(spec: Field, value: Any) -> str:
     if spec.secret:
         return " (value not shown)"
-    shown = redact_url(value) if spec.url and isinstance(value, str) else value
+    shown = redact_url(value) if isinstance(value, str) else value  # any value may be a URL with a password
     text = repr(shown)
     return f", got {text[:60] + '…' if len(text) > 60 else text}"
 
@@ -150,7 +181,7 @@ def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:
         ok = True
         for spec in PROBE_FIELDS:
             if spec.key not in table:
-                if spec.default is None and spec.key in ("name", "kind"):
+                if spec.required:
                     problem(f"probes[{i}].{spec.key}", "required")
                     ok = False
                 continue
@@ -159,7 +190,7 @@ def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:
             ok &= good
             values[spec.key] = value
         if ok and _probe_shape(i, values, problem):
-            probes.append(ProbeSpec(**values))
+            probes.append(ProbeSpec(**{key: Parsed(value) for key, value in values.items()}))
     return probes
 
 
@@ -201,11 +232,17 @@ def _origin(raw: Raw, src: Sources) -> str:
     return "default"
 
 
+MAX_REPORTED = 20  # problems listed in the message and details; the rest are counted
+
+
 def _error(problems: list[tuple[str, str]], src: Sources) -> ConfigurationValidationError:
-    listed = [{"field": scrub(name), "problem": scrub(message)} for name, message in problems]
-    count = f"{len(listed)} configuration problem{'s' if len(listed) != 1 else ''}"
+    """One error for every problem, secrets scrubbed, the first :data:`MAX_REPORTED` listed."""
+    listed = [{"field": scrub(name), "problem": scrub(message)} for name, message in problems[:MAX_REPORTED]]
+    count = f"{len(problems)} configuration problem{'s' if len(problems) != 1 else ''}"
     text = "; ".join(f"{item['field']}: {item['problem']}" for item in listed)
-    details: dict[str, Any] = {"problems": listed}
+    if len(problems) > MAX_REPORTED:
+        text += f"; … and {len(problems) - MAX_REPORTED} more"
+    details: dict[str, Any] = {"problems": listed, "problem_count": len(problems)}
     if src.toml_path:
         details["config_file"] = src.toml_path
     return ConfigurationValidationError(f"{count}: {text}", scrub_data(details))

@@ -1,135 +1,218 @@
-"""The validated settings: frozen attrs classes whose defaults and checks come from the table.
+"""The validated settings: frozen attrs classes whose defaults and parsing come from the table.
 
-Built by :mod:`resync_fsm.settings.loader`, which reports every problem at
-once; constructing one directly (embedding from Python) runs the same
-parsers as validators.
+Each class declares its attributes with their types (for readers and for
+``mypy --strict``); everything else — the default, the parser, whether the
+value is secret — comes from :data:`~resync_fsm.settings.fields.FIELDS` by the
+attribute's name, so nothing is spelled twice (DESIGN §3). Construction parses
+every argument with its field's parser (an attrs converter)::
+
+    ServerSettings(graceful_timeout="7").graceful_timeout == 7.0
+    ServerSettings(graceful_timeout="soon")  # ValueError: server.graceful_timeout: expected ...
+
+:func:`~resync_fsm.settings.loader.load_settings` reports every problem at
+once instead, then builds these classes from values it already parsed (see
+:class:`Parsed`), so each value is parsed exactly once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
 
-from ..redaction import MASK, redact_url
-from .fields import PROBE_FIELDS, field
-from .parsers import Invalid
+from ..errors import Invalid
+from ..redaction import MASK, redact_url, register_secret
+from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field
 
 __all__ = [
     "LogSettings",
+    "Parsed",
     "ProbeSpec",
     "ResyncSettings",
+    "SECTIONS",
     "ServerSettings",
     "Settings",
     "StartupSettings",
+    "field_error",
+    "health_path_clashes",
+    "section_class",
 ]
 
-_PROBE = {f.key: f for f in PROBE_FIELDS}
+
+@attrs.frozen
+class Parsed:
+    """A value the loader already parsed with its field's parser: the converter passes it through."""
+
+    value: Any
 
 
-def _check(path: str) -> Any:
-    spec = field(path) if not path.startswith("probes.") else _PROBE[path.split(".", 1)[1]]
+def field_error(exc: BaseException) -> str:
+    """What a parser's failure means for its field, never quoting the value.
 
-    def validate(_inst: Any, _attr: Any, value: Any) -> None:
-        if value is None and spec.default is None:
-            return
+    ``expected ...`` from an :class:`~resync_fsm.errors.Invalid`; any other
+    exception from a parser (a bug, or input deep enough for a
+    ``RecursionError``) is still this field's problem, not a crash (issue 13).
+    """
+    if isinstance(exc, Invalid):
+        return f"expected {exc.expected}"
+    return f"could not be parsed ({type(exc).__name__})"
+
+
+_HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path")
+
+
+def health_path_clashes(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """Health endpoints given the same path: ``[(("server.livez_path", "server.readyz_path"), message)]``.
+
+    ``values`` maps field paths to parsed values. One path cannot answer both
+    liveness and readiness (DESIGN §5): the second route would never be reached.
+    """
+    by_path: dict[str, list[str]] = {}
+    for key in _HEALTH_PATHS:
+        by_path.setdefault(values[key], []).append(key)
+    return [(tuple(keys), f"must differ, all are {path!r}") for path, keys in by_path.items() if len(keys) > 1]
+
+
+def _table(value: Any) -> Any:  # pragma: no cover - replaced by _from_table
+    """Placeholder converter: marks an attribute whose parser comes from the table."""
+    return value
+
+
+def _converter(spec: Field, path: str) -> Callable[[Any], Any]:
+    def convert(value: Any) -> Any:
+        if type(value) is Parsed:
+            return value.value
+        if value is spec.default or (value is None and spec.default is None and not spec.required):
+            return value
+        if spec.secret:
+            register_secret(value)
         try:
-            spec.parse(value)
-        except Invalid as exc:
-            raise ValueError(f"{path}: expected {exc.expected}") from None
+            return spec.parse(value)
+        except Exception as exc:  # every parser failure names the field
+            raise ValueError(f"{path}: {field_error(exc)}") from None
 
-    return validate
+    return convert
 
 
 def _url_repr(value: str | None) -> str:
     return repr(redact_url(value) if value else value)
 
 
-def _setting(path: str) -> Any:
-    default = field(path).default
-    return attrs.field(default=default, validator=_check(path))
+def _from_table(specs: Iterable[Field]) -> Any:
+    """An attrs ``field_transformer`` filling each attribute in from the field of the same name."""
+    by_key = {spec.key: spec for spec in specs}
+
+    def transform(cls: type, attributes: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
+        if [a.name for a in attributes] != list(by_key):
+            raise TypeError(f"{cls.__name__} must declare exactly the table's keys, in order: {list(by_key)}")
+        out = []
+        for a in attributes:
+            spec = by_key[a.name]
+            path = f"{spec.section}.{spec.key}"
+            out.append(a.evolve(
+                default=attrs.NOTHING if spec.required else spec.default,
+                converter=_converter(spec, path),
+                repr=False if spec.secret else _url_repr if spec.url else True,
+            ))
+        return out
+
+    return transform
 
 
-@attrs.frozen
+def _section(name: str) -> Any:
+    return _from_table(f for f in FIELDS if f.section == name)
+
+
+@attrs.frozen(field_transformer=_section("server"))
 class ServerSettings:
-    app: str = _setting("server.app")
-    factory: bool = _setting("server.factory")
-    bind: tuple[str, ...] = attrs.field(
-        default=field("server.bind").default, converter=tuple, validator=_check("server.bind")
-    )
-    loop: str = _setting("server.loop")
-    graceful_timeout: float = _setting("server.graceful_timeout")
-    drain_delay: float = _setting("server.drain_delay")
-    shutdown_timeout: float = _setting("server.shutdown_timeout")
-    watch_interval: float = _setting("server.watch_interval")
-    termination_grace: float | None = _setting("server.termination_grace")
-    livez_path: str = _setting("server.livez_path")
-    readyz_path: str = _setting("server.readyz_path")
-    status_path: str = _setting("server.status_path")
+    """``[server]``: what to serve, where, and the drain timings (seconds, floats)."""
+
+    app: str = attrs.field(default=None, converter=_table)
+    factory: bool = attrs.field(default=None, converter=_table)
+    bind: tuple[str, ...] = attrs.field(default=None, converter=_table)
+    loop: str = attrs.field(default=None, converter=_table)
+    graceful_timeout: float = attrs.field(default=None, converter=_table)
+    drain_delay: float = attrs.field(default=None, converter=_table)
+    shutdown_timeout: float = attrs.field(default=None, converter=_table)
+    watch_interval: float = attrs.field(default=None, converter=_table)
+    termination_grace: float | None = attrs.field(default=None, converter=_table)
+    livez_path: str = attrs.field(default=None, converter=_table)
+    readyz_path: str = attrs.field(default=None, converter=_table)
+    status_path: str = attrs.field(default=None, converter=_table)
+
+    def __attrs_post_init__(self) -> None:
+        """Health paths must differ (the loader reports this as a problem instead)."""
+        values = {key: getattr(self, key.split(".", 1)[1]) for key in _HEALTH_PATHS}
+        for keys, message in health_path_clashes(values):
+            raise ValueError(f"{' and '.join(keys)}: {message}")
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=_section("startup"))
 class StartupSettings:
-    fail_fast: bool = _setting("startup.fail_fast")
-    timeout: float = _setting("startup.timeout")
+    """``[startup]``: the deadline for all probes (seconds) and whether missing it fails."""
+
+    fail_fast: bool = attrs.field(default=None, converter=_table)
+    timeout: float = attrs.field(default=None, converter=_table)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=_section("log"))
 class LogSettings:
-    level: str = _setting("log.level")
-    format: str = _setting("log.format")
+    """``[log]``: level (debug … critical, lower case) and format (auto, console, json)."""
+
+    level: str = attrs.field(default=None, converter=_table)
+    format: str = attrs.field(default=None, converter=_table)
 
 
-@attrs.frozen
+@attrs.frozen(field_transformer=_section("resync"))
 class ResyncSettings:
-    environment: str = _setting("resync.environment")
-    server_host: str | None = _setting("resync.server_host")
-    server_port: int | None = _setting("resync.server_port")
-    redis_url: str | None = attrs.field(
-        default=None, repr=_url_repr, validator=_check("resync.redis_url")
-    )
-    tws_host: str | None = _setting("resync.tws_host")
-    tws_port: int | None = _setting("resync.tws_port")
-    tws_user: str | None = _setting("resync.tws_user")
-    tws_password: str | None = attrs.field(default=None, repr=False)
-    llm_endpoint: str | None = attrs.field(
-        default=None, repr=_url_repr, validator=_check("resync.llm_endpoint")
-    )
-    llm_api_key: str | None = attrs.field(default=None, repr=False)
-    admin_username: str | None = _setting("resync.admin_username")
-    admin_password: str | None = attrs.field(default=None, repr=False)
-    secret_key: str | None = attrs.field(default=None, repr=False)
-    require_tws_at_boot: bool = _setting("resync.require_tws_at_boot")
-    require_llm_at_boot: bool = _setting("resync.require_llm_at_boot")
+    """Resync's own variables (DESIGN §3); secrets are left out of ``repr``, URLs shown masked."""
+
+    environment: str = attrs.field(default=None, converter=_table)
+    server_host: str | None = attrs.field(default=None, converter=_table)
+    server_port: int | None = attrs.field(default=None, converter=_table)
+    redis_url: str | None = attrs.field(default=None, converter=_table)
+    tws_host: str | None = attrs.field(default=None, converter=_table)
+    tws_port: int | None = attrs.field(default=None, converter=_table)
+    tws_user: str | None = attrs.field(default=None, converter=_table)
+    tws_password: str | None = attrs.field(default=None, converter=_table)
+    llm_endpoint: str | None = attrs.field(default=None, converter=_table)
+    llm_api_key: str | None = attrs.field(default=None, converter=_table)
+    admin_username: str | None = attrs.field(default=None, converter=_table)
+    admin_password: str | None = attrs.field(default=None, converter=_table)
+    secret_key: str | None = attrs.field(default=None, converter=_table)
+    require_tws_at_boot: bool = attrs.field(default=None, converter=_table)
+    require_llm_at_boot: bool = attrs.field(default=None, converter=_table)
 
 
-def _probe(key: str) -> Any:
-    return attrs.field(default=_PROBE[key].default, validator=_check(f"probes.{key}"))
-
-
-@attrs.frozen
+@attrs.frozen(field_transformer=_from_table(PROBE_FIELDS))
 class ProbeSpec:
-    """One dependency to probe before serving."""
+    """One dependency to probe before serving (DESIGN §4); ``name`` and ``kind`` are required.
 
-    name: str = attrs.field(validator=_check("probes.name"))
-    kind: str = attrs.field(validator=_check("probes.kind"))
-    host: str | None = _probe("host")
-    port: int | None = _probe("port")
-    url: str | None = attrs.field(default=None, repr=False)
-    critical: bool = _probe("critical")
-    timeout: float = _probe("timeout")
-    expect_status: tuple[tuple[int, int], ...] = _PROBE["expect_status"].default
+    ``timeout`` is seconds per attempt; ``expect_status`` is a tuple of inclusive
+    ``(low, high)`` status ranges. Which keys a kind needs (tcp: host and port;
+    http and redis: url) is checked by the loader, not here.
+    """
+
+    name: str = attrs.field(converter=_table)
+    kind: str = attrs.field(converter=_table)
+    host: str | None = attrs.field(default=None, converter=_table)
+    port: int | None = attrs.field(default=None, converter=_table)
+    url: str | None = attrs.field(default=None, converter=_table)
+    critical: bool = attrs.field(default=None, converter=_table)
+    timeout: float = attrs.field(default=None, converter=_table)
+    expect_status: tuple[tuple[int, int], ...] = attrs.field(default=None, converter=_table)
 
     @property
     def target(self) -> str:
-        """Where the probe goes, safe to show (URL userinfo masked)."""
+        """Where the probe goes, safe to show: the URL with userinfo masked, else ``host:port``."""
         if self.url:
             return redact_url(self.url)
         host = f"[{self.host}]" if self.host and ":" in self.host else self.host
         return f"{host}:{self.port}"
 
     def status_ok(self, status: int) -> bool:
+        """Whether an HTTP ``status`` falls in one of the ``expect_status`` ranges."""
         return any(lo <= status <= hi for lo, hi in self.expect_status)
 
 
@@ -137,8 +220,18 @@ def _probe_tuple(probes: Iterable[ProbeSpec]) -> tuple[ProbeSpec, ...]:
     return tuple(probes)
 
 
+def _strings(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(items)
+
+
 @attrs.frozen
 class Settings:
+    """Every setting: one attribute per section in :data:`SECTIONS`, the probes, and where each value came from.
+
+    ``sources`` maps a field path to its origin (``"env SERVER_PORT"``,
+    ``"default"``, ``"/etc/app.toml [server.bind]"``); it takes no part in equality.
+    """
+
     server: ServerSettings = attrs.field(factory=ServerSettings)
     startup: StartupSettings = attrs.field(factory=StartupSettings)
     log: LogSettings = attrs.field(factory=LogSettings)
@@ -146,27 +239,35 @@ class Settings:
     probes: tuple[ProbeSpec, ...] = attrs.field(default=(), converter=_probe_tuple)
     # where each value came from: "server.bind" -> "env:SERVER_PORT", ...
     sources: dict[str, str] = attrs.field(factory=dict, eq=False, repr=False)
+    # valid but worth a warning, found while loading: "ignored: SERVER_PORT: ...; overridden by --bind"
+    notes: tuple[str, ...] = attrs.field(default=(), converter=_strings, eq=False, repr=False)
 
     def warnings(self) -> list[str]:
-        """Settings that are valid but likely wrong, for a warning at validation."""
+        """Settings that are valid but likely wrong, one sentence each, for the runner to log as warnings."""
+        out = list(self.notes)
         server = self.server
         budget = server.drain_delay + server.graceful_timeout + server.shutdown_timeout
         if server.termination_grace is not None and budget > server.termination_grace:
-            return [
+            out.append(
                 f"drain_delay + graceful_timeout + shutdown_timeout = {budget:g} s exceeds "
                 f"termination_grace = {server.termination_grace:g} s: the orchestrator would kill "
                 "the process mid-drain; raise its grace period or lower these"
-            ]
-        return []
+            )
+        return out
 
     def redacted(self) -> dict[str, Any]:
-        """Every setting as plain data, secrets masked: for ``config`` and ``/status``."""
+        """Every setting as plain JSON-able data, secrets masked: for ``config`` and ``/status``.
+
+        ``{"server": {...}, "startup": {...}, "log": {...}, "resync": {...},
+        "probes": [{"name", "kind", "target", "critical", "timeout"}, ...]}``;
+        a secret field shows ``"***"``, a URL field its userinfo masked.
+        """
         out: dict[str, Any] = {}
-        for name in ("server", "startup", "log", "resync"):
+        for name in SECTIONS:
             section = getattr(self, name)
             out[name] = {
-                key: _shown(field(f"{name}.{key}"), value)
-                for key, value in attrs.asdict(section).items()
+                a.name: _shown(_BY_PATH[f"{name}.{a.name}"], getattr(section, a.name))
+                for a in attrs.fields(type(section))
             }
         out["probes"] = [
             {
@@ -181,7 +282,16 @@ class Settings:
         return out
 
 
-def _shown(spec: Any, value: Any) -> Any:
+_BY_PATH = {f.path: f for f in FIELDS}
+_CLASSES: dict[str, type] = {name: type(getattr(Settings(), name)) for name in SECTIONS}
+
+
+def section_class(name: str) -> Any:
+    """The attrs class of the section ``name`` in :data:`SECTIONS` (``"server"`` → :class:`ServerSettings`)."""
+    return _CLASSES[name]
+
+
+def _shown(spec: Field, value: Any) -> Any:
     if value is None:
         return None
     if spec.secret:

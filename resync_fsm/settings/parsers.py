@@ -6,11 +6,12 @@ whether the offending value may be shown (never for a secret).
 
 from __future__ import annotations
 
-import math
 import re
 import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from ..errors import Invalid
 
 __all__ = [
     "Invalid",
@@ -22,6 +23,7 @@ __all__ = [
     "integer",
     "loop_name",
     "number",
+    "service_port",
     "status_spec",
     "string_list",
     "text",
@@ -35,48 +37,82 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
-class Invalid(ValueError):
-    """A value that does not parse; ``expected`` says what would."""
+MAX_SECONDS = 86400.0  # one day: no timeout or delay of a lifecycle runner is longer
 
-    def __init__(self, expected: str) -> None:
-        super().__init__(expected)
-        self.expected = expected
+# ASCII decimal only: \d, int(), float() and str.isdigit() also take '²', '١٠',
+# full-width digits, '1_0', '1e300', 'inf' and 'nan' (issue 13).
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)", re.ASCII)
 
 
-def number(*, minimum: float = 0.0, above: bool = False) -> Parser:
-    """Seconds and the like: a finite number ``>= minimum`` (``> minimum`` when ``above``)."""
-    bound = f"{'>' if above else '>='} {minimum:g}"
+def _ascii_int(value: Any) -> int | None:
+    """An int from a TOML integer or an ASCII-decimal string; ``None`` for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def number(*, minimum: float = 0.0, above: bool = False, maximum: float = MAX_SECONDS) -> Parser:
+    """Seconds: a TOML number or an ASCII decimal string (``"2.5"``), ``minimum``..``maximum``.
+
+    ``above`` excludes ``minimum`` itself. Returns a float. Exponents, ``_``,
+    ``inf``, ``nan`` and non-ASCII digits raise :class:`Invalid`, whose text
+    states the bounds ("a number of seconds from 0 to 86400").
+    """
+    expected = (f"a number of seconds above {minimum:g}, up to {maximum:g}" if above
+                else f"a number of seconds from {minimum:g} to {maximum:g}")
 
     def parse(value: Any) -> float:
-        if isinstance(value, bool):
-            raise Invalid(f"a number {bound}")
-        try:
-            result = float(value.strip() if isinstance(value, str) else value)
-        except (TypeError, ValueError):
-            raise Invalid(f"a number {bound}") from None
-        if not math.isfinite(result) or result < minimum or (above and result == minimum):
-            raise Invalid(f"a number {bound}")
-        return result
+        if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+            value = float(value.strip())
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid(expected)
+        if not minimum <= value <= maximum or (above and value == minimum):  # False for nan
+            raise Invalid(expected)
+        return float(value)
 
     return parse
 
 
 def integer(lo: int, hi: int) -> Parser:
+    """A TOML integer or an ASCII decimal string, ``lo``..``hi`` inclusive; returns an int."""
+    expected = f"an integer from {lo} to {hi}"
+
     def parse(value: Any) -> int:
-        if isinstance(value, bool) or isinstance(value, float):
-            raise Invalid(f"an integer from {lo} to {hi}")
-        try:
-            result = int(value.strip() if isinstance(value, str) else value)
-        except (TypeError, ValueError):
-            raise Invalid(f"an integer from {lo} to {hi}") from None
-        if not lo <= result <= hi:
-            raise Invalid(f"an integer from {lo} to {hi}")
+        result = _ascii_int(value)
+        if result is None or not lo <= result <= hi:
+            raise Invalid(expected)
         return result
 
     return parse
 
 
+def service_port(lo: int, hi: int) -> Parser:
+    """A port as :func:`integer`, or Kubernetes' service-link form ``tcp://10.0.0.7:8000`` (the port).
+
+    Kubernetes injects ``<SERVICE>_PORT=tcp://host:port`` for every Service in
+    the namespace, so a Service named ``server`` or ``tws`` sets Resync's
+    ``SERVER_PORT``/``TWS_PORT`` that way (issue 13).
+    """
+    plain = integer(lo, hi)
+
+    def parse(value: Any) -> int:
+        if isinstance(value, str) and value.strip().lower().startswith(("tcp://", "udp://")):
+            host, sep, port = value.strip()[len("tcp://"):].rpartition(":")
+            if sep and host:
+                return int(plain(port))
+            raise Invalid(f"an integer from {lo} to {hi}, or tcp://host:port")
+        return int(plain(value))
+
+    return parse
+
+
 def boolean(value: Any) -> bool:
+    """A TOML boolean, or true/false, 1/0, yes/no, on/off in any case."""
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
@@ -85,6 +121,7 @@ def boolean(value: Any) -> bool:
 
 
 def choice(*options: str) -> Parser:
+    """One of ``options`` (lower case), matched in any case and returned in lower case."""
     def parse(value: Any) -> str:
         if isinstance(value, str) and value.strip().lower() in options:
             return value.strip().lower()
@@ -105,6 +142,7 @@ def loop_name(value: Any) -> str:
 
 
 def text(*, min_length: int = 1) -> Parser:
+    """A string of at least ``min_length`` characters, without NUL; returned unchanged."""
     def parse(value: Any) -> str:
         if not isinstance(value, str) or len(value) < min_length or "\x00" in value:
             raise Invalid(f"a string of at least {min_length} character(s)")
@@ -113,19 +151,33 @@ def text(*, min_length: int = 1) -> Parser:
     return parse
 
 
+_PATH_CHARS = re.compile(r"/[!$&'()*+,;=:@%/~.\w-]*", re.ASCII)
+
+
 def url_path(value: Any) -> str:
-    if isinstance(value, str) and value.startswith("/") and " " not in value:
+    """An absolute URL path (RFC 3986 §3.3) for a health endpoint: ``/livez``.
+
+    No query or fragment (``?``, ``#``), whitespace, control or non-ASCII
+    characters: a router never matches those as a path.
+    """
+    if isinstance(value, str) and _PATH_CHARS.fullmatch(value):
         return value
-    raise Invalid("a URL path starting with '/'")
+    raise Invalid("a URL path starting with '/', without '?', '#', spaces or control characters")
 
 
 def app_ref(value: Any) -> str:
+    """``module:attribute`` (dotted both sides), as Hypercorn and uvicorn take it."""
     if isinstance(value, str) and re.fullmatch(r"[\w.]+:[\w.]+", value.strip()):
         return value.strip()
     raise Invalid("'module:attribute', e.g. 'myservice.main:app'")
 
 
 def url(*schemes: str) -> Parser:
+    """A URL (RFC 3986) with one of ``schemes`` and a host; a port, when given, must parse.
+
+    Returned stripped but otherwise unchanged, userinfo included: whoever shows
+    it uses :func:`~resync_fsm.redaction.redact_url`.
+    """
     expected = "a URL starting with " + " or ".join(f"{s}://" for s in schemes)
 
     def parse(value: Any) -> str:
@@ -152,7 +204,7 @@ def bind_address(value: Any) -> str:
     if text.startswith("unix:") and len(text) > len("unix:"):
         return text
     host, sep, port = text.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not host or not re.fullmatch(r"[0-9]{1,5}", port, re.ASCII) or int(port) > 65535:
         raise Invalid(expected)
     if host.startswith("[") != host.endswith("]"):
         raise Invalid(expected)
@@ -177,8 +229,14 @@ def string_list(item: Parser) -> Parser:
     return parse
 
 
-_STATUS_RANGE = re.compile(r"\s*(\d{3})\s*-\s*(\d{3})\s*")
-_STATUS_BELOW = re.compile(r"\s*<\s*(\d{3})\s*")
+_STATUS_RANGE = re.compile(r"\s*([0-9]{3})\s*-\s*([0-9]{3})\s*", re.ASCII)
+_STATUS_BELOW = re.compile(r"\s*<\s*([0-9]{3})\s*", re.ASCII)
+_STATUS_CODE = re.compile(r"\s*([0-9]{3})\s*", re.ASCII)
+
+
+def _is_range(r: Any) -> bool:
+    return (isinstance(r, tuple) and len(r) == 2 and all(type(c) is int for c in r)
+            and 100 <= r[0] <= r[1] <= 599)
 
 
 def status_spec(value: Any) -> tuple[tuple[int, int], ...]:
@@ -188,15 +246,17 @@ def status_spec(value: Any) -> tuple[tuple[int, int], ...]:
         raise Invalid(expected)
     if isinstance(value, int) and 100 <= value <= 599:
         return ((value, value),)
-    if isinstance(value, list) and value:
+    if isinstance(value, tuple) and value and all(_is_range(r) for r in value):
+        return value  # already parsed: ((low, high), ...)
+    if isinstance(value, list) and value and all(isinstance(v, (int, str)) for v in value):
         return tuple(r for v in value for r in status_spec(v))
     if isinstance(value, str):
-        if value.strip().isdigit():
-            return status_spec(int(value))
-        if m := _STATUS_BELOW.fullmatch(value):
+        if m := _STATUS_CODE.fullmatch(value):
+            return status_spec(int(m[1]))
+        if (m := _STATUS_BELOW.fullmatch(value)) and 101 <= int(m[1]) <= 600:
             return ((100, int(m[1]) - 1),)
-        if (m := _STATUS_RANGE.fullmatch(value)) and int(m[1]) <= int(m[2]):
+        if (m := _STATUS_RANGE.fullmatch(value)) and 100 <= int(m[1]) <= int(m[2]) <= 599:
             return ((int(m[1]), int(m[2])),)
         if "," in value:
-            return status_spec([int(v) if v.strip().isdigit() else v for v in value.split(",")])
+            return status_spec([v.strip() for v in value.split(",")])
     raise Invalid(expected)

@@ -24,7 +24,13 @@ WEAK_PASSWORDS = frozenset(
 def resync_probes(
     resync: ResyncSettings, name_of: Callable[[str], str], problem: Problem
 ) -> list[ProbeSpec]:
-    """The probes Resync's variables imply; a dependency required but not configured is a problem."""
+    """The probes Resync's variables imply (DESIGN §3); a dependency required but not configured is a problem.
+
+    ``REDIS_URL`` → a critical ``redis`` probe; ``TWS_HOST`` + ``TWS_PORT`` → a
+    ``tws`` TCP probe, critical iff ``REQUIRE_TWS_AT_BOOT``; ``LLM_ENDPOINT`` → an
+    ``llm`` HTTP probe, critical iff ``REQUIRE_LLM_AT_BOOT``. ``name_of`` gives the
+    name to report for a field path; ``problem(name, message)`` records one.
+    """
     probes: list[ProbeSpec] = []
     if resync.redis_url:
         probes.append(ProbeSpec(name="redis", kind="redis", url=resync.redis_url, critical=True))
@@ -57,7 +63,12 @@ def resync_probes(
 
 
 def security_problems(resync: ResyncSettings, name_of: Callable[[str], str], problem: Problem) -> None:
-    """Strict and required in production; elsewhere checked only when present."""
+    """Resync's security settings (DESIGN §3): strict and required in production, else checked when present.
+
+    Admin user ≥ 3 characters; admin password ≥ 12 and not in
+    :data:`WEAK_PASSWORDS`, not one repeated character, not the user name;
+    ``SECRET_KEY`` ≥ 32 without ``CHANGE_ME``. Problems never quote the value.
+    """
     production = resync.environment == "production"
     why = " (ENVIRONMENT=production)" if production else ""
 

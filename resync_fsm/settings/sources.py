@@ -6,19 +6,22 @@ Precedence, lowest first: defaults < TOML file < ``.env`` file < environment
 
 from __future__ import annotations
 
+import io
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
+from dotenv.parser import parse_stream
 
 from .fields import FIELDS, PROBE_FIELDS, Field
 
-__all__ = ["Raw", "Sources", "config_path", "read_dotenv", "read_toml"]
+__all__ = ["MAX_FILE_BYTES", "Raw", "Sources", "config_path", "read_dotenv", "read_toml"]
 
 DEFAULT_CONFIG = "resync_fsm.toml"
 CONFIG_ENV = "RESYNC_FSM_CONFIG"
+MAX_FILE_BYTES = 1 << 20  # 1 MiB: a config or .env file is a few KiB; more is a mistake or an attack
 
 
 @attrs.frozen
@@ -42,29 +45,39 @@ class Sources:
     dotenv_path: str | None = None
     problems: list[tuple[str, str]] = attrs.field(factory=list)
 
-    def env(self) -> dict[str, tuple[str, str]]:
-        """name -> (value, source): the real environment over the ``.env`` file."""
-        merged = {k: (v, ".env") for k, v in self.dotenv.items()}
-        merged.update((k, (v, "env")) for k, v in self.environ.items())
-        return merged
+    def candidates(self, spec: Field) -> list[Raw]:
+        """Every value given for a field, highest precedence first (the first one wins).
 
-    def pick(self, spec: Field) -> Raw:
-        """The highest-precedence raw value for a field."""
+        Flag, then each environment name in :attr:`Field.env_names` order
+        (``RESYNC_FSM_…`` over ``APP_X`` over ``X``), the real environment over
+        the ``.env`` file for one name, then the TOML file. The losers matter
+        only for a warning when they are invalid (issue 13).
+        """
+        found: list[Raw] = []
         if spec.path in self.flags and self.flags[spec.path] is not None:
-            return Raw(self.flags[spec.path], "flag", spec.flag or spec.path)
-        env = self.env()
+            found.append(Raw(self.flags[spec.path], "flag", spec.flag or spec.path))
         for name in spec.env_names:
-            if name in env:
-                value, source = env[name]
-                return Raw(value, source, name)
+            if name in self.environ:
+                found.append(Raw(self.environ[name], "env", name))
+            if name in self.dotenv:
+                found.append(Raw(self.dotenv[name], ".env", name))
         section = self.toml.get(spec.section)
         if isinstance(section, dict) and spec.key in section:
-            return Raw(section[spec.key], "toml", spec.path)
-        return Raw(spec.default, "default", spec.path)
+            found.append(Raw(section[spec.key], "toml", spec.path))
+        return found
+
+    def pick(self, spec: Field) -> Raw:
+        """The highest-precedence raw value for a field (its default when none is given)."""
+        found = self.candidates(spec)
+        return found[0] if found else Raw(spec.default, "default", spec.path)
 
 
 def config_path(flag: str | None, environ: Mapping[str, str], cwd: Path) -> tuple[Path | None, bool]:
-    """The TOML file to read, and whether it was asked for explicitly (so must exist)."""
+    """The TOML file to read, and whether it was asked for explicitly (so must exist).
+
+    ``--config`` first, then ``$RESYNC_FSM_CONFIG``, then ``cwd/resync_fsm.toml``
+    only if it is a file (DESIGN §3). ``(None, False)`` when there is none.
+    """
     if flag:
         return Path(flag), True
     if environ.get(CONFIG_ENV):
@@ -73,16 +86,42 @@ def config_path(flag: str | None, environ: Mapping[str, str], cwd: Path) -> tupl
     return (found, False) if found.is_file() else (None, False)
 
 
-def read_toml(path: Path, explicit: bool, sources: Sources) -> None:
-    where = f"config file {path}"
+def _read_capped(path: Path, where: str, missing: str | None, sources: Sources) -> str | None:
+    """The file's text (UTF-8, a BOM dropped), or ``None`` with a problem recorded.
+
+    Never more than :data:`MAX_FILE_BYTES` are read, whatever the file claims to be.
+    ``missing`` is the problem for a file that does not exist (``None``: not one).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        if explicit:
-            sources.problems.append((where, "not found; pass an existing file to --config"))
-        return
-    except (OSError, UnicodeDecodeError) as exc:
+        if missing:
+            sources.problems.append((where, missing))
+        return None
+    except OSError as exc:
         sources.problems.append((where, f"cannot be read: {exc.__class__.__name__}"))
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        sources.problems.append((where, f"is larger than {MAX_FILE_BYTES} bytes (1 MiB), the limit; not read"))
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        sources.problems.append((where, "cannot be read: not UTF-8"))
+        return None
+
+
+def read_toml(path: Path, explicit: bool, sources: Sources) -> None:
+    """Read the TOML file (TOML 1.0, via :mod:`tomllib`) into ``sources.toml``.
+
+    Problems — missing when ``explicit``, over 1 MiB, not UTF-8, not TOML
+    (with line and column), nested too deeply, unknown sections or keys — go
+    to ``sources.problems`` as ``(where, message)``; nothing is raised.
+    """
+    where = f"config file {path}"
+    text = _read_capped(path, where, "not found; pass an existing file to --config" if explicit else None, sources)
+    if text is None:
         return
     try:
         data = tomllib.loads(text)
@@ -90,6 +129,9 @@ def read_toml(path: Path, explicit: bool, sources: Sources) -> None:
         # tomllib names line and column ("(at line 3, column 9)") except at the very end.
         message = str(exc).replace("(at end of document)", f"(at the end, line {text.count(chr(10)) + 1})")
         sources.problems.append((where, f"is not valid TOML: {message}"))
+        return
+    except RecursionError:  # arrays or tables nested hundreds deep
+        sources.problems.append((where, "is not valid TOML: nested too deeply"))
         return
     sources.toml, sources.toml_path = data, str(path)
     _check_keys(data, sources)
@@ -129,32 +171,25 @@ def _check_keys(data: dict[str, Any], sources: Sources) -> None:
 
 
 def read_dotenv(path: Path, sources: Sources) -> None:
-    """``KEY=VALUE`` lines; ``export``, quotes and ``#`` comments as shells write them."""
+    """Read a ``.env`` file into ``sources.dotenv`` with python-dotenv's parser.
+
+    ``export``, quotes and ``#`` comments as shells and python-dotenv write them
+    (``KEY="v" # note`` is ``v``; ``KEY= # note`` is empty); no ``${VAR}``
+    interpolation, so a secret holding ``$`` stays as written. A line that does
+    not parse is a problem naming its line number, never echoing its text
+    (it may hold a secret). The loader lets the real environment win.
+    """
     where = f"env file {path}"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        sources.problems.append((where, "not found; pass an existing file to --env-file"))
-        return
-    except (OSError, UnicodeDecodeError) as exc:
-        sources.problems.append((where, f"cannot be read: {exc.__class__.__name__}"))
+    text = _read_capped(path, where, "not found; pass an existing file to --env-file", sources)
+    if text is None:
         return
     values: dict[str, str] = {}
-    for number, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :].lstrip()
-        key, sep, value = line.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key.replace("_", "").isalnum():
-            sources.problems.append((f"{where}, line {number}", "expected KEY=VALUE"))
-            continue
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        values[key] = value
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error or (binding.key is not None and binding.value is None):
+            # a binding's text starts with the blank lines before it: count them to name the line
+            chunk = binding.original.string
+            line = binding.original.line + chunk[: len(chunk) - len(chunk.lstrip())].count("\n")
+            sources.problems.append((f"{where}, line {line}", "expected KEY=VALUE"))
+        elif binding.key is not None and binding.value is not None:  # else a comment or blank line
+            values[binding.key] = binding.value
     sources.dotenv, sources.dotenv_path = values, str(path)
-
