@@ -47,10 +47,13 @@ class FakeServer:
     """A backend whose server 'listens' at once and, once shut down, finishes in-flight work in
     ``linger`` s. ``startup`` seconds of app startup come first; ``fail_with`` is raised instead."""
 
-    def __init__(self, linger: float = 0.0, fail_with: BaseException | None = None, startup: float = 0.0) -> None:
+    def __init__(self, linger: float = 0.0, fail_with: BaseException | None = None, startup: float = 0.0,
+                 fail_on_stop: BaseException | None = None, budget: float | None = None) -> None:
         self.linger = linger
         self.fail_with = fail_with
+        self.fail_on_stop = fail_on_stop
         self.startup = startup
+        self.budget = linger if budget is None else budget
         self.events: list[tuple[str, float]] = []
         self.on_fault: Callable[[BaseException], None] | None = None
         self._stop = trio.Event()
@@ -61,7 +64,7 @@ class FakeServer:
 
     @property
     def drain_budget(self) -> float:
-        return self.linger
+        return self.budget
 
     def shutdown(self) -> None:
         self._stop.set()
@@ -80,6 +83,8 @@ class FakeServer:
         self.events.append(("listener_closed", trio.current_time()))
         await trio.sleep(self.linger)
         self.events.append(("stopped", trio.current_time()))
+        if self.fail_on_stop is not None:
+            raise self.fail_on_stop
 
 
 def seeded() -> random.Random:

@@ -49,5 +49,6 @@ def activity_for(state: str) -> Activity | None:
 
 
 def _load() -> None:
-    if not ACTIVITIES:
-        from . import draining, probing, serving, validating  # noqa: F401 - they register themselves
+    # Every time, not only while the registry is empty: importing one state module elsewhere
+    # (a test importing draining's MARGIN) must not hide the others. Imports are cached.
+    from . import draining, probing, serving, validating  # noqa: F401 - they register themselves

@@ -17,7 +17,7 @@ from resync_fsm.probes import ProbeBoard, probe_all
 from resync_fsm.runner import Event, Runner
 from resync_fsm.settings import ServerSettings, Settings, StartupSettings
 
-from .fakes import FakeServer, ScriptedAttempts, spec
+from ..fakes import FakeServer, ScriptedAttempts, spec
 
 NON_FINAL = ["validating", "probing", "serving", "draining"]
 
