@@ -82,8 +82,10 @@ class Poller(threading.Thread):
             sock.close()
 
 
-def one(argv: list[str], *, saturate: float = 0.5, after: float = 2.0) -> tuple[float | None, str, float]:
-    """(seconds from kill() to the first non-200 on /readyz or None, what it was, median poll round trip)."""
+def one(argv: list[str], *, saturate: float = 0.5, after: float = 2.0,
+        killed_at: list[float] | None = None) -> tuple[float | None, str, float]:
+    """(seconds from kill() to the first non-200 on /readyz or None, what it was, median poll round trip);
+    ``killed_at`` gets the perf_counter() of the kill."""
     server = Server((["taskset", "-c", "0"] if PIN else []) + argv, "/readyz")
     server.start()
     assert server.process is not None
@@ -97,6 +99,8 @@ def one(argv: list[str], *, saturate: float = 0.5, after: float = 2.0) -> tuple[
         time.sleep(saturate / 2)
         killed = time.perf_counter()
         server.process.send_signal(signal.SIGTERM)
+        if killed_at is not None:
+            killed_at.append(killed)
         deadline = killed + after
         first: tuple[float, float, str] | None = None
         while time.perf_counter() < deadline and first is None:
