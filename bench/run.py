@@ -174,7 +174,11 @@ def profiles(seconds: float) -> str:
 
 
 ANALYSIS = """
-**Time to ready (missed on every loop, most on asyncio/uvloop).** Bare Hypercorn on asyncio never imports
+**Reading the ratios.** When a variant's requests/s range across trials spans 2× or more (the table
+shows the ranges; other work on this shared machine), the requests/s, p99 and time-to-ready ratios are
+noise; the server CPU per request is the steadier figure of what resync_fsm adds to Hypercorn.
+
+**Time to ready.** Bare Hypercorn on asyncio never imports
 trio; resync_fsm always does (its lifecycle is trio on every loop), and structlog, attrs and its settings
 besides: the import profile below adds these up (trio alone is the largest part). Against Hypercorn on
 trio the gap is the smaller one (the table). On asyncio and uvloop, 1.15× is out of reach while `run`
