@@ -278,3 +278,34 @@ async def test_metrics_off_serves_no_route_and_builds_no_registry(autojump_clock
         status, _, body = await call(runner, "GET", "/metrics")
         assert (status, body) == (200, b"ok")  # the app's own /metrics, if it has one
         runner.request_drain()
+
+
+async def test_every_probe_attempt_counts_once_across_startup_and_watch_rounds(autojump_clock: trio.abc.Clock) -> None:
+    # the watch's rounds probe a board of their own and copy the results to the runner's: counted once
+    def script(name: str, n: int) -> str:
+        return "timeout" if n in (3, 4, 5) else "ok"
+
+    attempts = ScriptedAttempts(script)
+
+    async def probe(board: ProbeBoard, s: Settings, deadline: float, settle: bool) -> None:
+        await probe_all(board, attempts, deadline=deadline, until_settled=settle, rng=seeded())
+
+    settings = Settings(server=ServerSettings(watch_interval=5.0), probes=(spec("db", timeout=1.0),))
+
+    async def load() -> Settings:
+        return settings
+
+    runner = Runner(load, probe=probe, backend=FakeServer(), app=app, handle_signals=False)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(runner.run)
+        await runner.wait_for_state("serving")
+        await trio.sleep(30.0)
+        runner.request_drain()
+    assert runner.metrics is not None
+    samples = parse(runner.metrics.render().decode())
+    db = {"probe": "db", "kind": "tcp"}
+    assert len(attempts.calls) >= 6
+    assert value(samples, "resync_fsm_probe_attempts_total", **db) == len(attempts.calls)
+    assert value(samples, "resync_fsm_probe_duration_seconds_count", **db) == len(attempts.calls)
+    assert value(samples, "resync_fsm_probe_failures_total", reason="timeout", **db) == 3
+    assert value(samples, "resync_fsm_probe_up", critical="true", **db) == 1
