@@ -1,8 +1,11 @@
-"""The deployment recipes in examples/ agree with the code: probe paths, grace periods, notify type."""
+"""The deployment recipes in examples/ agree with the code: probe paths, grace periods, notify type,
+the scrape annotations, and the Grafana dashboard's queries."""
 
 from __future__ import annotations
 
 import configparser
+import json
+import re
 import shlex
 import socket
 from pathlib import Path
@@ -17,6 +20,7 @@ from resync_fsm.runner import Runner
 from resync_fsm.settings import Settings, load_settings
 
 from .fakes import FakeServer
+from .test_metrics import run_lifecycle
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 # what the manifest's secretRef would hold: values that pass the production rules
@@ -140,3 +144,53 @@ async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> No
                 break
     assert "READY=1\nSTATUS=serving" in messages
     assert "STOPPING=1\nSTATUS=draining" in messages
+
+
+def test_kubernetes_scrape_annotations_point_at_the_metrics_endpoint() -> None:
+    template = deployment()["spec"]["template"]
+    annotations = template["metadata"]["annotations"]
+    container = template["spec"]["containers"][0]
+    settings = container_settings(container)
+    assert settings.server.metrics is True
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/path"] == settings.server.metrics_path
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert int(annotations["prometheus.io/port"]) == ports["http"]
+    assert settings.server.bind == (f"0.0.0.0:{ports['http']}",)
+
+
+# labels that Prometheus's scrape adds (job, instance) or the Kubernetes service discovery relabels in
+TARGET_LABELS = {"job", "instance", "pod", "namespace"}
+
+
+def dashboard_queries() -> list[str]:
+    dashboard = json.loads((EXAMPLES / "grafana-dashboard.json").read_text())
+    panels = [p for p in dashboard["panels"] if p["type"] != "row"]
+    assert len({p["id"] for p in dashboard["panels"]}) == len(dashboard["panels"])
+    queries = [target["expr"] for panel in panels for target in panel["targets"]]
+    assert all(panel["targets"] for panel in panels)
+    variables = [v["query"] for v in dashboard["templating"]["list"] if v["type"] == "query"]
+    return queries + variables
+
+
+async def test_every_metric_the_dashboard_queries_is_exported(autojump_clock: trio.abc.Clock) -> None:
+    runner = await run_lifecycle({})  # every family populated: probes, requests, a drain
+    assert runner.metrics is not None
+    labels_of: dict[str, set[str]] = {}
+    for family in runner.metrics.registry.collect():
+        for sample in family.samples:
+            labels_of.setdefault(sample.name, set()).update(sample.labels)
+    queried: set[str] = set()
+    for query in dashboard_queries():
+        names = set(re.findall(r"\bresync_fsm_[a-z0-9_]+", query))
+        assert names, f"a query on no resync_fsm metric: {query}"
+        missing = names - labels_of.keys()
+        assert not missing, f"{query}: not exported: {sorted(missing)}"
+        known = set().union(*(labels_of[name] for name in names)) | TARGET_LABELS
+        used = {label for group in re.findall(r"\bby \(([^)]*)\)", query) for label in re.split(r",\s*", group)}
+        used |= set(re.findall(r"[{,]\s*([a-z_]+)\s*(?:=~|!~|!=|=)", query))
+        assert used <= known, f"{query}: labels {sorted(used - known)} are on none of {sorted(names)}"
+        queried |= names
+    # the dashboard shows every family but the _created timestamps
+    families = {name.removesuffix("_bucket") for name in labels_of if not name.endswith(("_created", "_sum", "_count"))}
+    assert {name.removesuffix("_bucket") for name in queried} == families

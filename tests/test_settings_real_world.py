@@ -70,6 +70,7 @@ def test_redact_url_masks_to_the_last_at_and_registers_the_secret() -> None:
 @pytest.mark.parametrize("env", [
     {"RESYNC_FSM_SERVER_LIVEZ_PATH": "/readyz"},
     {"RESYNC_FSM_SERVER_READYZ_PATH": "/h", "RESYNC_FSM_SERVER_STATUS_PATH": "/h"},
+    {"RESYNC_FSM_SERVER_METRICS_PATH": "/status"},
 ])
 def test_health_paths_must_differ(env: dict[str, str]) -> None:
     exc = failure(env)

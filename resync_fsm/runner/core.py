@@ -31,6 +31,7 @@ from .activities import activity_for
 if TYPE_CHECKING:
     from ..backends.interface import Backend
     from ..web.health import HealthWrapper
+    from ..web.metrics import RunnerMetrics
     from .serving import ServerHandle
 
 __all__ = ["Event", "Load", "Probe", "Runner"]
@@ -101,10 +102,12 @@ class Runner:
         self.fault: BaseException | None = None  # an error while serving: drain, then fail with it
         self.forced_by: int | None = None
         self.drain_from: str | None = None  # the state the (first) drain left
+        self.drain_signal: int | None = None  # the signal behind the first drain (None: the API)
         self.cleanups_run = 0
         self.listeners: list[Callable[[Move], None]] = [self.notifier.on_move]
         self.server: ServerHandle | None = None
         self.wrapper: HealthWrapper | None = None
+        self.metrics: RunnerMetrics | None = None  # built in validating when server.metrics is on
         self.loop_name = "trio"  # the app's loop, once known
         self.started_wall = time.time()
         self._send: trio.MemorySendChannel[Event] | None = None
@@ -235,7 +238,7 @@ class Runner:
         if event.name == "drain" and move.source == "draining":
             self.forced_by = event.signum if event.signum is not None else signals.DEFAULT_FORCE_SIGNAL
         elif event.name == "drain":
-            self.drain_from = move.source
+            self.drain_from, self.drain_signal = move.source, event.signum
         self._epoch += 1
         self._activity.cancel()
         log.info("state_transition", **{"from": move.source, "to": move.dest},

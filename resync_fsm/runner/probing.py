@@ -32,6 +32,8 @@ async def probing(runner: Runner, post: Callable[..., None]) -> None:
     settings = runner.settings
     runner.board = board = ProbeBoard(settings.probes)
     board.listeners.append(probe_logger())
+    if runner.metrics is not None:
+        runner.metrics.watch_board(board)
     timeout = settings.startup.timeout
     await runner.probe(board, settings, trio.current_time() + timeout, True)
     error = unavailable(board, settings)

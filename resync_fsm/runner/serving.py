@@ -91,7 +91,8 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
     settings = runner.settings
     app = runner.app if runner.app is not None else load_app(settings.server.app, factory=settings.server.factory)
     runner.wrapper = HealthWrapper(app, runner, livez=settings.server.livez_path,
-                                   readyz=settings.server.readyz_path, status=settings.server.status_path)
+                                   readyz=settings.server.readyz_path, status=settings.server.status_path,
+                                   metrics=runner.metrics, metrics_path=settings.server.metrics_path)
     backend = runner.backend if runner.backend is not None else select_backend(settings.server.loop)
     runner.server = handle = ServerHandle(backend(runner.wrapper, settings, runner.fault_while_serving))
     if runner.freeze_gc:
@@ -123,6 +124,8 @@ async def _watch(runner: Runner, settings: Settings) -> None:
         await trio.sleep(settings.server.watch_interval)
         was_ok = runner.board.critical_ok
         round_board = ProbeBoard(critical)
+        if runner.metrics is not None:  # every attempt counted; the copies below are the same results
+            runner.metrics.watch_board(round_board)
         longest = max(spec.timeout for spec in critical)
         await runner.probe(round_board, settings, trio.current_time() + longest, True)
         for result in round_board.results.values():

@@ -22,6 +22,10 @@ async def validating(runner: Runner, post: Callable[..., None]) -> None:
     """
     settings = runner.settings = await runner.load()
     runner.loop_name = settings.server.loop
+    if settings.server.metrics and runner.metrics is None:
+        from ..web.metrics import RunnerMetrics  # prometheus_client: only for a runner that serves
+
+        runner.metrics = RunnerMetrics(runner)
     for warning in settings.warnings():
         log.warning("settings_warning", warning=warning)
     post("settings_valid")

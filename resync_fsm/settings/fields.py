@@ -98,6 +98,10 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "readyz_path", p.url_path, "/readyz",
        "Readiness endpoint (200 only while serving)."),
     _f("server", "status_path", p.url_path, "/status", "Status endpoint (JSON, nothing secret)."),
+    _f("server", "metrics", p.boolean, True,
+       "Serve Prometheus metrics at metrics_path (on the management listener when one is "
+       "configured, else on the public one); no label holds a target, a path or a client address."),
+    _f("server", "metrics_path", p.url_path, "/metrics", "Prometheus metrics endpoint (text format)."),
     # [startup]
     _f("startup", "fail_fast", p.boolean, True,
        "Fail when a critical probe does not pass by the deadline; when false, "

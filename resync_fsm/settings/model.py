@@ -59,7 +59,7 @@ def field_error(exc: BaseException) -> str:
     return f"could not be parsed ({type(exc).__name__})"
 
 
-_HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path")
+_HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path", "server.metrics_path")
 
 
 def health_path_clashes(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
@@ -140,6 +140,8 @@ class ServerSettings:
     livez_path: str = attrs.field(default=None, converter=_table)
     readyz_path: str = attrs.field(default=None, converter=_table)
     status_path: str = attrs.field(default=None, converter=_table)
+    metrics: bool = attrs.field(default=None, converter=_table)
+    metrics_path: str = attrs.field(default=None, converter=_table)
 
     def __attrs_post_init__(self) -> None:
         """Health paths must differ (the loader reports this as a problem instead)."""

@@ -18,9 +18,13 @@ websockets get a 1001 close (:mod:`.websockets`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from time import perf_counter
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .asgi import ASGIApp, Message, Receive, Scope, Send, send_body, send_json
+
+if TYPE_CHECKING:
+    from .metrics import RunnerMetrics
 
 __all__ = ["STATUS_EXTENSION", "HealthView", "HealthWrapper"]
 
@@ -42,7 +46,9 @@ class HealthWrapper:
 
     ``view`` supplies liveness, readiness and the status document (DESIGN §5);
     paths come from ``server.*_path``. ``in_flight`` counts the app's HTTP
-    requests in progress. Lifespan and websocket scopes pass through.
+    requests in progress. Lifespan and websocket scopes pass through. With
+    ``metrics`` (:class:`~.metrics.RunnerMetrics`), ``metrics_path`` serves them
+    and every app request and endpoint hit is counted.
     """
 
     def __init__(
@@ -53,6 +59,8 @@ class HealthWrapper:
         livez: str = "/livez",
         readyz: str = "/readyz",
         status: str = "/status",
+        metrics: RunnerMetrics | None = None,
+        metrics_path: str = "/metrics",
     ) -> None:
         self.app = app
         self.view = view
@@ -66,15 +74,26 @@ class HealthWrapper:
             readyz: self._readyz,
             status: self._status,
         }
+        self.metrics = metrics
+        self._hits: dict[str, Any] = {}  # path -> the endpoint's bound counter child
+        if metrics is not None:
+            self._routes[metrics_path] = metrics.serve
+            roles = {livez: "livez", readyz: "readyz", status: "status", metrics_path: "metrics"}
+            self._hits = {path: metrics.health_counter(role) for path, role in roles.items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             route = self._routes.get(scope["path"])
             if route is not None and scope["method"] in ("GET", "HEAD"):
+                if self.metrics is not None:
+                    self._hits[scope["path"]].inc()
                 await route(scope, self._closing_send(send, scope) if self.draining else send)
                 return
             scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
-            await self._tracked(self.app, scope, receive, self._closing_send(send, scope))
+            if self.metrics is None:
+                await self._tracked(self.app, scope, receive, self._closing_send(send, scope))
+            else:
+                await self._measured(self.metrics, scope, receive, send)
             return
         if scope["type"] == "websocket":
             from .websockets import serve_websocket
@@ -100,6 +119,29 @@ class HealthWrapper:
         finally:
             self.in_flight -= 1
 
+    async def _measured(self, metrics: RunnerMetrics, scope: Scope, receive: Receive, send: Send) -> None:
+        """:meth:`_tracked` with the request counted and timed: one ``send`` wrapper does both the
+        status capture and ``Connection: close`` (the per-request cost is in docs/benchmarks.md)."""
+        status = 0
+        http1 = scope.get("http_version", "1.1") != "2"
+
+        async def measuring_send(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if self.draining and http1:
+                    message = _with_close(message)
+            await send(message)
+
+        started = perf_counter()
+        try:
+            await self._tracked(self.app, scope, receive, measuring_send)
+        except Exception:
+            status = status or 500  # what the server answers for an app that raised before responding
+            raise
+        finally:
+            metrics.observe_request(scope["method"], status, perf_counter() - started)
+
     def _closing_send(self, send: Send, scope: Scope) -> Send:
         """``send`` adding ``Connection: close`` to a response that starts while draining (HTTP/1.x
         only: HTTP/2 forbids the header and closes with GOAWAY)."""
@@ -108,8 +150,7 @@ class HealthWrapper:
 
         async def closing_send(message: Message) -> None:
             if self.draining and message["type"] == "http.response.start":
-                headers = [h for h in message.get("headers", ()) if bytes(h[0]).lower() != b"connection"]
-                message = {**message, "headers": [*headers, (b"connection", b"close")]}
+                message = _with_close(message)
             await send(message)
 
         return closing_send
@@ -148,3 +189,9 @@ class HealthWrapper:
             await send_body(send, 200, b"text/plain; charset=utf-8", mermaid(active=body["state"]).encode())
             return
         await send_json(send, 200, body)
+
+
+def _with_close(message: Message) -> Message:
+    """An ``http.response.start`` message with ``Connection: close`` in place of any connection header."""
+    headers = [h for h in message.get("headers", ()) if bytes(h[0]).lower() != b"connection"]
+    return {**message, "headers": [*headers, (b"connection", b"close")]}

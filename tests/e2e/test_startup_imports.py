@@ -22,7 +22,8 @@ def imported(tmp_path: Path, *args: str) -> set[str]:
 def test_no_server_no_app_no_http_client(tmp_path: Path, args: list[str]) -> None:
     modules = imported(tmp_path, *args)
     assert "resync_fsm.cli" in modules  # the measurement works
-    for heavy in ("hypercorn", "httpx", "resync_fsm.serving", "resync_fsm.app", "resync_fsm.runner"):
+    for heavy in ("hypercorn", "httpx", "prometheus_client", "resync_fsm.serving", "resync_fsm.app",
+                  "resync_fsm.runner"):
         assert heavy not in modules, f"{' '.join(args)} imports {heavy}"
 
 
