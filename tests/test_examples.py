@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import os
 import shlex
 import socket
 from pathlib import Path
@@ -140,3 +141,20 @@ async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> No
                 break
     assert "READY=1\nSTATUS=serving" in messages
     assert "STOPPING=1\nSTATUS=draining" in messages
+
+
+def test_socket_unit_serves_the_services_address_through_fd_3() -> None:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string((EXAMPLES / "resync-fsm.socket").read_text())
+    listen = parser["Socket"]
+    assert listen["Service"] == "resync-fsm.service"
+    argv = shlex.split(unit()["Service"]["ExecStart"])[3:]
+    bind = argv.index("--bind")
+    assert listen["ListenStream"] == argv[bind + 1]  # the same address, now held by systemd
+    without_bind = argv[:bind] + argv[bind + 2:]
+    activated = {"LISTEN_FDS": "1", "LISTEN_PID": str(os.getpid()), "LISTEN_FDNAMES": listen["FileDescriptorName"]}
+    settings = settings_for(["run", *without_bind], activated)
+    assert settings.server.bind == ("fd://3",)
+    assert settings.sources["server.bind"] == "env LISTEN_FDS (names: http)"
+    assert int(listen["Backlog"]) == settings.server.backlog
