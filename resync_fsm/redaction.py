@@ -58,12 +58,21 @@ def scrub(text: str) -> str:
     return text
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})  # never hold a secret: returned without a call
+
+
 def scrub_data(value: Any) -> Any:
-    """:func:`scrub` applied to every string inside nested dicts, lists and tuples."""
+    """:func:`scrub` applied to every string inside nested dicts, lists and tuples.
+
+    Runs on every log event (the access log's included), so plain numbers and
+    ``None`` are passed over without a call and strings scrubbed directly.
+    """
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, Mapping):
-        return {scrub_data(k): scrub_data(v) for k, v in value.items()}
+        return {scrub(k) if type(k) is str else scrub_data(k):
+                v if type(v) in _PLAIN else scrub(v) if type(v) is str else scrub_data(v)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [scrub_data(v) for v in value]
     return value

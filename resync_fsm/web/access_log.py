@@ -50,6 +50,7 @@ class AccessLog:
     def __init__(self, app: ASGIApp, *, skip: frozenset[str] = frozenset()) -> None:
         self.app = app
         self.skip = skip
+        self.log = log.bind()  # resolved once, with the logging configured by now (not per request)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -80,6 +81,6 @@ class AccessLog:
         finally:
             query = scope.get("query_string", b"")
             path = scope["path"] + ("?" + mask_query(query.decode("latin-1")) if query else "")
-            log.info("access", method=scope.get("method", "GET"), path=path, status=seen["status"],
+            self.log.info("access", method=scope.get("method", "GET"), path=path, status=seen["status"],
                      bytes=seen["bytes"], duration_ms=round((time.perf_counter() - start) * 1000, 3),
                      client=_client(scope), request_id=_request_id(scope))
