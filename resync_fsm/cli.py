@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -173,8 +174,10 @@ def _run(args: argparse.Namespace) -> int:
     from .compat import cleanup_resources
     from .logs import configure_logging
     from .runner import Runner
+    from .settings import activation
 
     settings, error = startup.validate(_load_kwargs(args))
+    activation.unset(os.environ)  # as sd_listen_fds(1): no child process takes the sockets
     if settings is not None:
         configure_logging(settings.log.level, settings.log.format)
     else:

@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MASK", "forget_secrets", "redact_url", "register_secret", "scrub", "scrub_data"]
+__all__ = ["MASK", "forget_secrets", "mask_query", "redact_url", "register_secret", "scrub", "scrub_data"]
 
 MASK = "***"
 _MIN_SECRET_LEN = 3  # shorter strings would mask ordinary words
@@ -58,12 +58,21 @@ def scrub(text: str) -> str:
     return text
 
 
+_PLAIN = frozenset({int, float, bool, type(None)})  # never hold a secret: returned without a call
+
+
 def scrub_data(value: Any) -> Any:
-    """:func:`scrub` applied to every string inside nested dicts, lists and tuples."""
+    """:func:`scrub` applied to every string inside nested dicts, lists and tuples.
+
+    Runs on every log event (the access log's included), so plain numbers and
+    ``None`` are passed over without a call and strings scrubbed directly.
+    """
     if isinstance(value, str):
         return scrub(value)
     if isinstance(value, Mapping):
-        return {scrub_data(k): scrub_data(v) for k, v in value.items()}
+        return {scrub(k) if type(k) is str else scrub_data(k):
+                v if type(v) in _PLAIN else scrub(v) if type(v) is str else scrub_data(v)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [scrub_data(v) for v in value]
     return value
@@ -101,14 +110,22 @@ def redact_url(url: str) -> str:
 _SECRET_PARAM = re.compile(r"(?i)(key|token|secret|password|passwd|pwd|sig|signature|auth)")
 
 
-def _redact_query(query: str) -> str:
-    """Mask the values of query parameters named like credentials (``?api_key=...``)."""
+def mask_query(query: str) -> str:
+    """``query`` (``a=1&api_key=x``) with the values of parameters named like credentials masked
+    (``a=1&api_key=***``), nothing registered: for per-request output such as the access log."""
+    return _redact_query(query, remember=False)
+
+
+def _redact_query(query: str, *, remember: bool = True) -> str:
+    """Mask the values of query parameters named like credentials (``?api_key=...``); ``remember``
+    registers each masked value as a secret."""
     out = []
     for pair in query.split("&"):
         name, sep, value = pair.partition("=")
         if sep and value and _SECRET_PARAM.search(name):
-            register_secret(urllib.parse.unquote_plus(value))
-            register_secret(value)
+            if remember:
+                register_secret(urllib.parse.unquote_plus(value))
+                register_secret(value)
             value = MASK
         out.append(f"{name}{sep}{value}")
     return "&".join(out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import configparser
 import json
+import os
 import re
 import shlex
 import socket
@@ -194,3 +195,20 @@ async def test_every_metric_the_dashboard_queries_is_exported(autojump_clock: tr
     # the dashboard shows every family but the _created timestamps
     families = {name.removesuffix("_bucket") for name in labels_of if not name.endswith(("_created", "_sum", "_count"))}
     assert {name.removesuffix("_bucket") for name in queried} == families
+
+
+def test_socket_unit_serves_the_services_address_through_fd_3() -> None:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string((EXAMPLES / "resync-fsm.socket").read_text())
+    listen = parser["Socket"]
+    assert listen["Service"] == "resync-fsm.service"
+    argv = shlex.split(unit()["Service"]["ExecStart"])[3:]
+    bind = argv.index("--bind")
+    assert listen["ListenStream"] == argv[bind + 1]  # the same address, now held by systemd
+    without_bind = argv[:bind] + argv[bind + 2:]
+    activated = {"LISTEN_FDS": "1", "LISTEN_PID": str(os.getpid()), "LISTEN_FDNAMES": listen["FileDescriptorName"]}
+    settings = settings_for(["run", *without_bind], activated)
+    assert settings.server.bind == ("fd://3",)
+    assert settings.sources["server.bind"] == "env LISTEN_FDS (names: http)"
+    assert int(listen["Backlog"]) == settings.server.backlog

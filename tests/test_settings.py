@@ -272,7 +272,7 @@ def test_construction_converts_with_the_tables_parser() -> None:
 
     from resync_fsm.settings import SECTIONS, LogSettings, ProbeSpec, ServerSettings, Settings
 
-    assert SECTIONS == ("server", "startup", "log", "resync")
+    assert SECTIONS == ("server", "startup", "log", "tls", "access_log", "resync")
     assert set(Settings().redacted()) == {*SECTIONS, "probes"}
     server = ServerSettings(graceful_timeout="7", bind=["[::1]:80"], factory="yes")
     assert (server.graceful_timeout, server.bind, server.factory) == (7.0, ("[::1]:80",), True)

@@ -13,17 +13,18 @@ from ..web.asgi import ASGIApp
 __all__ = ["load_app"]
 
 
-def load_app(ref: str, *, factory: bool = False) -> ASGIApp:
+def load_app(ref: str, *, factory: bool = False, app_dir: str = ".") -> ASGIApp:
     """``module:attr`` (dots allowed in both) to the ASGI app, calling it first with ``factory``.
 
-    The working directory is importable, as with ``python -m`` (Uvicorn's and
-    Hypercorn's ``--app-dir`` default). Raises :class:`StartupError` naming
+    ``app_dir`` (``server.app_dir``; default the working directory, as with
+    ``python -m`` and Uvicorn's ``--app-dir``) goes first on ``sys.path``. Raises :class:`StartupError` naming
     ``server.app`` when the module does not import, lacks the attribute, or the
     result is not callable.
     """
     module_name, _, attr = ref.partition(":")
-    if os.getcwd() not in sys.path and "" not in sys.path:
-        sys.path.insert(0, os.getcwd())  # the console script, unlike python -m, does not add it
+    directory = os.path.abspath(app_dir)
+    if directory not in sys.path:
+        sys.path.insert(0, directory)  # the console script, unlike python -m, does not add the cwd
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:

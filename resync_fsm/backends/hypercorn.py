@@ -22,42 +22,47 @@ from hypercorn.config import Config, Sockets
 from hypercorn.utils import wrap_app
 
 from ..settings.model import Settings
-from ..web.asgi import ASGIApp, Receive, Scope, Send
+from ..settings.surface import CLIENT_CERT_MODES
+from ..web.asgi import ASGIApp
 from .binding import bind_all, close_all, urls_of
 from .bridge import Bridge, bridge_for
+from .h2c import H2C_ATTRIBUTE, install
 from .lifespan import Lifespan
+from .served import serving_app
 
 __all__ = ["HypercornServer", "hypercorn_backend", "hypercorn_config"]
 
 
+install()  # server.h2c = false: see .h2c
+
+
 def hypercorn_config(settings: Settings) -> Config:
-    """Hypercorn's :class:`Config` from the settings (binds, graceful timeout; its own logs off)."""
-    server = settings.server
+    """Hypercorn's :class:`Config` from the settings; its own access log and proxy handling stay off
+    (:func:`~resync_fsm.backends.served.serving_app` does both, for every backend)."""
+    server, tls = settings.server, settings.tls
     config = Config()
     config.bind = list(server.bind)
     config.graceful_timeout = server.graceful_timeout
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
+    config.keep_alive_timeout = server.keep_alive_timeout
+    config.backlog = server.backlog
+    config.h11_max_incomplete_size = server.max_header_size
+    config.h2_max_header_list_size = server.max_header_size
+    config.websocket_ping_interval = server.websocket_ping_interval or None
+    config.include_server_header = server.server_header
+    config.root_path = server.root_path
+    setattr(config, H2C_ATTRIBUTE, server.h2c)
+    if server.unix_socket_mode is not None:
+        config.umask = 0o777 & ~server.unix_socket_mode
+    if server.unix_socket_owner is not None:
+        config.user, config.group = server.unix_socket_owner
+    if tls.enabled:
+        config.certfile, config.keyfile, config.ca_certs = tls.certfile, tls.keyfile, tls.ca_certs
+        config.ciphers = tls.ciphers
+        config.verify_mode = CLIENT_CERT_MODES[tls.client_cert]
+        config.alpn_protocols = ["h2", "http/1.1"]
     return config
-
-
-def serving_app(app: ASGIApp, lifespan: Lifespan) -> ASGIApp:
-    """``app`` as the server sees it: the server's own lifespan answered at once (resync_fsm runs
-    the app's), and the lifespan ``state`` copied into every request scope (ASGI lifespan state)."""
-
-    async def served(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                kind = message["type"].rsplit(".", 1)[-1]
-                await send({"type": f"lifespan.{kind}.complete"})
-                if kind == "shutdown":
-                    return
-        if lifespan.state:
-            scope["state"] = dict(lifespan.state)
-        await app(scope, receive, send)
-
-    return served
 
 
 class HypercornServer:
@@ -107,8 +112,8 @@ class HypercornServer:
         def crashed(error: BaseException) -> None:
             self.bridge.to_trio(partial(self.on_fault, error))
 
-        lifespan = Lifespan(self.app, startup_timeout=self.settings.startup.timeout or math.inf,
-                            shutdown_timeout=server.shutdown_timeout, on_crash=crashed)
+        lifespan = Lifespan(self.app, startup_timeout=server.startup_timeout or math.inf,
+                            shutdown_timeout=server.shutdown_timeout, on_crash=crashed, mode=server.lifespan)
 
         async def trigger() -> None:
             listening()  # Hypercorn awaits its trigger only once every listener serves
@@ -117,7 +122,7 @@ class HypercornServer:
         async with anyio.create_task_group() as group:
             try:
                 await lifespan.startup(group)
-                await self._worker_serve()(wrap_app(serving_app(self.app, lifespan), 0, "asgi"),  # type: ignore[arg-type]
+                await self._worker_serve()(wrap_app(serving_app(self.app, lifespan, self.settings), 0, "asgi"),  # type: ignore[arg-type]
                                            self.config,
                                            sockets=sockets, shutdown_trigger=trigger)
             finally:

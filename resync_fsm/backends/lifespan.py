@@ -3,7 +3,8 @@
 Follows the ASGI lifespan sub-protocol (spec 2.0, with ``state``) as Uvicorn's
 ``lifespan="auto"`` does: an app that raises before it has read its first message
 does not speak lifespan and is served without it; an error after that is a failed
-startup. Running it here rather than inside the server lets the runner bind before
+startup. ``mode="on"`` makes not speaking it an error, ``mode="off"`` never runs it
+(``server.lifespan``). Running it here rather than inside the server lets the runner bind before
 the app starts, cancel a startup when a stop arrives, name each phase's failure
 (``LifespanError.phase``), and keep one behaviour for every backend. Written on
 anyio, so one implementation serves every loop.
@@ -42,8 +43,10 @@ class Lifespan:
         startup_timeout: float,
         shutdown_timeout: float,
         on_crash: Callable[[LifespanError], None] | None = None,
+        mode: str = "auto",
     ) -> None:
         self.app = app
+        self.mode = mode  # auto | on (not speaking lifespan is an error) | off (never run)
         self.startup_timeout = startup_timeout
         self.shutdown_timeout = shutdown_timeout
         self.on_crash = on_crash
@@ -66,6 +69,9 @@ class Lifespan:
         ``lifespan.startup.failed``, raises after reading ``lifespan.startup``, or
         overruns ``startup_timeout``. Cancellation propagates (a stop during startup).
         """
+        if self.mode == "off":
+            self.supported = False
+            return
         task_group.start_soon(self._run_app)
         await self._inbox_send.send({"type": "lifespan.startup"})
         await self._wait("startup", self.startup_timeout)
@@ -110,13 +116,16 @@ class Lifespan:
             message = str(self._answer.get("message", "")) if self._answer else ""
             raise LifespanError(f"the app's lifespan {phase} failed: {one_line(message) or 'no message'}", phase)
         if self._app_error is not None:
-            if phase == "startup" and not self._read_any:
+            if phase == "startup" and not self._read_any and self.mode != "on":
                 self.supported = False  # raised before reading: it does not speak lifespan
                 log.info("lifespan_unsupported", error=one_line(f"{type(self._app_error).__name__}: "
                                                                 f"{self._app_error}"))
                 return
             raise self._error(phase, self._app_error)
         if phase == "startup":  # returned without answering: nothing to start or stop
+            if self.mode == "on":
+                raise LifespanError("the app returned without answering lifespan.startup "
+                                    "(server.lifespan = on)", phase)
             self.supported = False
             return
         # returned during shutdown without answering: it has nothing left to stop

@@ -89,10 +89,12 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
 
     assert runner.settings is not None
     settings = runner.settings
-    app = runner.app if runner.app is not None else load_app(settings.server.app, factory=settings.server.factory)
-    runner.wrapper = HealthWrapper(app, runner, livez=settings.server.livez_path,
-                                   readyz=settings.server.readyz_path, status=settings.server.status_path,
-                                   metrics=runner.metrics, metrics_path=settings.server.metrics_path)
+    server = settings.server
+    app = runner.app if runner.app is not None else load_app(server.app, factory=server.factory,
+                                                             app_dir=server.app_dir)
+    runner.wrapper = HealthWrapper(app, runner, livez=server.livez_path, readyz=server.readyz_path,
+                                   status=server.status_path, limit=server.limit_concurrency,
+                                   metrics=runner.metrics, metrics_path=server.metrics_path)
     backend = runner.backend if runner.backend is not None else select_backend(settings.server.loop)
     runner.server = handle = ServerHandle(backend(runner.wrapper, settings, runner.fault_while_serving))
     if runner.freeze_gc:

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from . import parsers as p
+from . import surface as sf
 
 __all__ = ["FIELDS", "PROBE_FIELDS", "SECTIONS", "Field", "field"]
 
@@ -72,8 +73,9 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "factory", p.boolean, False,
        "Call the app attribute with no arguments to get the app.", flag="--factory"),
     _f("server", "bind", p.string_list(p.bind_address), ("127.0.0.1:8000",),
-       "Addresses to listen on (host:port, [::1]:port, unix:/path). Resync's "
-       "SERVER_HOST and SERVER_PORT set one bind address when this is not set.",
+       "Addresses to listen on (host:port, [::1]:port, unix:/path, fd://N: an inherited listening "
+       "socket). Resync's SERVER_HOST and SERVER_PORT set one bind address when this is not set; "
+       "systemd socket activation (LISTEN_FDS) sets fd://3... when neither is.",
        flag="--bind", repeatable=True),
     _f("server", "loop", p.loop_name, "asyncio",
        "The event loop the app runs on: asyncio (the ecosystem's default, as in Uvicorn and "
@@ -102,6 +104,47 @@ FIELDS: tuple[Field, ...] = (
        "Serve Prometheus metrics at metrics_path (on the management listener when one is "
        "configured, else on the public one); no label holds a target, a path or a client address."),
     _f("server", "metrics_path", p.url_path, "/metrics", "Prometheus metrics endpoint (text format)."),
+    _f("server", "app_dir", sf.directory, ".",
+       "Directory put first on the import path before the app is imported (default: the working "
+       "directory, for the console script as for python -m; Uvicorn's --app-dir).", flag="--app-dir"),
+    _f("server", "lifespan", p.choice("auto", "on", "off"), "auto",
+       "The app's ASGI lifespan: auto (run it; an app that raises before reading a message does not "
+       "speak it), on (that is an error) or off (never run it), as Uvicorn's --lifespan.",
+       flag="--lifespan"),
+    _f("server", "startup_timeout", _positive_seconds, 60.0,
+       "Seconds the app's lifespan startup may take (Hypercorn's default; the probes have "
+       "startup.timeout).", flag="--app-startup-timeout"),
+    _f("server", "forwarded_allow_ips", sf.peer_list, (),
+       "Proxies trusted for X-Forwarded-For/-Proto/-Host and RFC 7239 Forwarded: addresses, CIDR "
+       "networks or *; only a request whose immediate peer is one of them has its client, scheme and "
+       "host taken from those headers (Uvicorn's semantics). Empty: the headers are ignored.",
+       flag="--forwarded-allow-ips"),
+    _f("server", "root_path", sf.root_path, "",
+       "The path prefix a proxy serves the app under (ASGI root_path, e.g. /api).", flag="--root-path"),
+    _f("server", "keep_alive_timeout", _positive_seconds, 5.0,
+       "Seconds an idle keep-alive connection stays open (Hypercorn's and Uvicorn's 5). Behind a load "
+       "balancer, set it above the balancer's idle timeout (60 s on common ones), else sporadic 502s.",
+       flag="--keep-alive-timeout"),
+    _f("server", "backlog", p.integer(1, 65535), 2048,
+       "Connections the kernel queues before accept (Gunicorn's and Uvicorn's 2048; capped by "
+       "net.core.somaxconn).", flag="--backlog"),
+    _f("server", "limit_concurrency", p.integer(1, 1_000_000), None,
+       "Most requests and websockets the app handles at once; beyond it 503 (the health endpoints are "
+       "still answered). Unset: no limit.", flag="--limit-concurrency"),
+    _f("server", "max_header_size", p.integer(1024, 1048576), 16384,
+       "Bytes of request line and headers accepted (HTTP/1.1 incomplete request, HTTP/2 header list).",
+       flag="--max-header-size"),
+    _f("server", "websocket_ping_interval", _seconds, 0.0,
+       "Seconds between websocket pings (0: none).", flag="--websocket-ping-interval"),
+    _f("server", "server_header", p.boolean, True,
+       "Send the Server response header.", flag="--no-server-header", flag_negative=True),
+    _f("server", "h2c", p.boolean, True,
+       "Accept HTTP/1.1 Upgrade: h2c (HTTP/2 over cleartext); false answers such requests in HTTP/1.1.",
+       flag="--no-h2c", flag_negative=True),
+    _f("server", "unix_socket_mode", sf.file_mode, None,
+       "Permissions of a unix: bind's socket file, octal ('660'). Unset: from the umask."),
+    _f("server", "unix_socket_owner", sf.owner, None,
+       "Owner of a unix: bind's socket file, 'user' or 'user:group' (needs the privilege to chown)."),
     # [startup]
     _f("startup", "fail_fast", p.boolean, True,
        "Fail when a critical probe does not pass by the deadline; when false, "
@@ -116,6 +159,27 @@ FIELDS: tuple[Field, ...] = (
     _f("log", "format", p.choice("auto", "console", "json"), "auto",
        "console (readable), json, or auto: console on a TTY, json otherwise.",
        flag="--log-format"),
+    # [tls]
+    _f("tls", "certfile", sf.readable_file, None,
+       "PEM certificate chain: with keyfile, every bind serves TLS (HTTP/2 and HTTP/1.1 by ALPN).",
+       flag="--certfile"),
+    _f("tls", "keyfile", sf.readable_file, None, "PEM private key of certfile.", flag="--keyfile"),
+    _f("tls", "ca_certs", sf.readable_file, None,
+       "PEM CA certificates that client certificates are verified against.", flag="--ca-certs"),
+    _f("tls", "ciphers", sf.tls_ciphers, "ECDHE+AESGCM",
+       "OpenSSL cipher list for TLS 1.2 (TLS 1.3 suites are OpenSSL's); Hypercorn's default.",
+       flag="--ciphers"),
+    _f("tls", "client_cert", p.choice(*sf.CLIENT_CERT_MODES), "none",
+       "Client certificates: none, optional or required (verified against ca_certs).",
+       flag="--client-cert"),
+    # [access_log]
+    _f("access_log", "enabled", p.boolean, False,
+       "One `access` event per request (method, path, status, bytes, duration_ms, client, request_id). "
+       "Off by default, as in Hypercorn and Gunicorn: the ingress or load balancer usually logs "
+       "requests already.", flag="--access-log"),
+    _f("access_log", "health", p.boolean, False,
+       "Log requests to the health endpoints too (probes every few seconds drown the log).",
+       flag="--access-log-health"),
     # [resync] — Resync's own settings; its variable names keep working.
     _f("resync", "environment", p.choice("development", "test", "production"), "development",
        "Resync's environment; production makes the security settings required and strict.",
@@ -178,7 +242,7 @@ PROBE_FIELDS: tuple[Field, ...] = (
        "http: healthy statuses, e.g. '<500', '200-399' or [200, 204]."),
 )
 
-# The sections of the settings, in table order: ("server", "startup", "log", "resync").
+# The sections of the settings, in table order: ("server", "startup", "log", "tls", "access_log", "resync").
 # The loader, Settings.redacted() and the CLI's ``config`` listing all iterate this.
 SECTIONS: tuple[str, ...] = tuple(dict.fromkeys(f.section for f in FIELDS))
 

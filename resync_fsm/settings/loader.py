@@ -9,11 +9,13 @@ from typing import Any
 
 from ..errors import ConfigurationValidationError
 from ..redaction import redact_url, register_secret, scrub, scrub_data
+from . import activation
 from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
 from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, health_path_clashes, section_class
 from .resync import resync_probes, security_problems
 from .sources import Raw, Sources, config_path, read_dotenv, read_toml
+from .surface import tls_problems
 
 __all__ = ["load_settings"]
 
@@ -75,10 +77,18 @@ def load_settings(
         for loser in given[spec.path][1:]:  # shadowed: invalid is only worth a warning
             _parse(spec, loser, _ignored(notes, raw.name))
 
+    def name_given(path: str) -> str:
+        raw = picked[path]
+        return raw.name if raw.source != "default" else path
+
     for paths, message in health_path_clashes(values):
         problem(", ".join(picked[path].name for path in paths), message)
         values.update((path, field(path).default) for path in paths)
+    for tls_key, message in tls_problems(values):
+        problem(name_given(tls_key), message)
+        values.update((key, field(key).default) for key in values if key.startswith("tls."))
     _resync_bind(values, picked)
+    activation.default_bind(values, picked, src.environ)
     sections = {
         name: section_class(name)(
             **{k.split(".", 1)[1]: Parsed(v) for k, v in values.items() if k.startswith(name + ".")}

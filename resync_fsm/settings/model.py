@@ -26,6 +26,7 @@ from ..redaction import MASK, redact_url, register_secret
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field
 
 __all__ = [
+    "AccessLogSettings",
     "LogSettings",
     "Parsed",
     "ProbeSpec",
@@ -34,6 +35,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "StartupSettings",
+    "TLSSettings",
     "field_error",
     "health_path_clashes",
     "section_class",
@@ -142,6 +144,20 @@ class ServerSettings:
     status_path: str = attrs.field(default=None, converter=_table)
     metrics: bool = attrs.field(default=None, converter=_table)
     metrics_path: str = attrs.field(default=None, converter=_table)
+    app_dir: str = attrs.field(default=None, converter=_table)
+    lifespan: str = attrs.field(default=None, converter=_table)
+    startup_timeout: float = attrs.field(default=None, converter=_table)
+    forwarded_allow_ips: tuple[str, ...] = attrs.field(default=None, converter=_table)
+    root_path: str = attrs.field(default=None, converter=_table)
+    keep_alive_timeout: float = attrs.field(default=None, converter=_table)
+    backlog: int = attrs.field(default=None, converter=_table)
+    limit_concurrency: int | None = attrs.field(default=None, converter=_table)
+    max_header_size: int = attrs.field(default=None, converter=_table)
+    websocket_ping_interval: float = attrs.field(default=None, converter=_table)
+    server_header: bool = attrs.field(default=None, converter=_table)
+    h2c: bool = attrs.field(default=None, converter=_table)
+    unix_socket_mode: int | None = attrs.field(default=None, converter=_table)
+    unix_socket_owner: tuple[int, int] | None = attrs.field(default=None, converter=_table)
 
     def __attrs_post_init__(self) -> None:
         """Health paths must differ (the loader reports this as a problem instead)."""
@@ -164,6 +180,37 @@ class LogSettings:
 
     level: str = attrs.field(default=None, converter=_table)
     format: str = attrs.field(default=None, converter=_table)
+
+
+@attrs.frozen(field_transformer=_section("tls"))
+class TLSSettings:
+    """``[tls]``: PEM file paths, the TLS 1.2 cipher list and the client-certificate mode (none,
+    optional, required). Certificate and key are checked to match (the loader reports it instead)."""
+
+    certfile: str | None = attrs.field(default=None, converter=_table)
+    keyfile: str | None = attrs.field(default=None, converter=_table)
+    ca_certs: str | None = attrs.field(default=None, converter=_table)
+    ciphers: str = attrs.field(default=None, converter=_table)
+    client_cert: str = attrs.field(default=None, converter=_table)
+
+    def __attrs_post_init__(self) -> None:
+        from .surface import tls_problems
+
+        for key, message in tls_problems({f"tls.{a.name}": getattr(self, a.name) for a in attrs.fields(TLSSettings)}):
+            raise ValueError(f"{key}: {message}")
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the binds serve TLS (both certfile and keyfile given)."""
+        return self.certfile is not None and self.keyfile is not None
+
+
+@attrs.frozen(field_transformer=_section("access_log"))
+class AccessLogSettings:
+    """``[access_log]``: one ``access`` event per request when ``enabled``; health endpoints with ``health``."""
+
+    enabled: bool = attrs.field(default=None, converter=_table)
+    health: bool = attrs.field(default=None, converter=_table)
 
 
 @attrs.frozen(field_transformer=_section("resync"))
@@ -237,6 +284,8 @@ class Settings:
     server: ServerSettings = attrs.field(factory=ServerSettings)
     startup: StartupSettings = attrs.field(factory=StartupSettings)
     log: LogSettings = attrs.field(factory=LogSettings)
+    tls: TLSSettings = attrs.field(factory=TLSSettings)
+    access_log: AccessLogSettings = attrs.field(factory=AccessLogSettings)
     resync: ResyncSettings = attrs.field(factory=ResyncSettings)
     probes: tuple[ProbeSpec, ...] = attrs.field(default=(), converter=_probe_tuple)
     # where each value came from: "server.bind" -> "env:SERVER_PORT", ...

@@ -6,7 +6,10 @@ whether the offending value may be shown (never for a secret).
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import stat
 import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -196,12 +199,23 @@ def url(*schemes: str) -> Parser:
 
 
 def bind_address(value: Any) -> str:
-    """``host:port``, ``[v6]:port`` or ``unix:/path``; port 0 picks a free one."""
-    expected = "'host:port', '[::1]:port' or 'unix:/path' with a port from 0 to 65535"
+    """``host:port``, ``[v6]:port``, ``unix:/path`` or ``fd://N``; port 0 picks a free one.
+
+    ``fd://N`` is a listening socket this process inherited as descriptor ``N``
+    (systemd socket activation, as Hypercorn and Gunicorn take it): it must be
+    an open socket now, or :class:`Invalid` says so.
+    """
+    expected = "'host:port', '[::1]:port', 'unix:/path' or 'fd://N' with a port from 0 to 65535"
     if not isinstance(value, str):
         raise Invalid(expected)
     text: str = value.strip()
     if text.startswith("unix:") and len(text) > len("unix:"):
+        return text
+    if text.startswith("fd://"):
+        if not re.fullmatch(r"[0-9]{1,7}", text[5:], re.ASCII):
+            raise Invalid("'fd://N' with N an open socket's descriptor number")
+        if not _listening(int(text[5:])):
+            raise Invalid(f"'fd://N' with N a listening socket's descriptor: {text[5:]} is not one in this process")
         return text
     host, sep, port = text.rpartition(":")
     if not sep or not host or not re.fullmatch(r"[0-9]{1,5}", port, re.ASCII) or int(port) > 65535:
@@ -209,6 +223,17 @@ def bind_address(value: Any) -> str:
     if host.startswith("[") != host.endswith("]"):
         raise Invalid(expected)
     return text
+
+
+def _listening(fd: int) -> bool:
+    """Whether descriptor ``fd`` is a listening stream socket (SO_ACCEPTCONN), without closing it."""
+    try:
+        if not stat.S_ISSOCK(os.fstat(fd).st_mode):
+            return False
+        with socket.socket(fileno=os.dup(fd)) as sock:
+            return sock.type == socket.SOCK_STREAM and bool(sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN))
+    except OSError:
+        return False
 
 
 def string_list(item: Parser) -> Parser:

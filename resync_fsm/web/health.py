@@ -46,9 +46,12 @@ class HealthWrapper:
 
     ``view`` supplies liveness, readiness and the status document (DESIGN §5);
     paths come from ``server.*_path``. ``in_flight`` counts the app's HTTP
-    requests in progress. Lifespan and websocket scopes pass through. With
-    ``metrics`` (:class:`~.metrics.RunnerMetrics`), ``metrics_path`` serves them
-    and every app request and endpoint hit is counted.
+    requests in progress; with ``limit`` (``server.limit_concurrency``, Uvicorn's
+    ``--limit-concurrency``), a request beyond it is answered 503 with
+    ``Retry-After: 1`` and a websocket closed with 1013, the health endpoints still
+    answered. Lifespan and websocket scopes pass through. With ``metrics``
+    (:class:`~.metrics.RunnerMetrics`), ``metrics_path`` serves them and every app
+    request and endpoint hit is counted.
     """
 
     def __init__(
@@ -61,8 +64,10 @@ class HealthWrapper:
         status: str = "/status",
         metrics: RunnerMetrics | None = None,
         metrics_path: str = "/metrics",
+        limit: int | None = None,
     ) -> None:
         self.app = app
+        self.limit = limit  # most requests and websockets in the app at once; beyond it 503
         self.view = view
         self.in_flight = 0  # HTTP requests and websockets the app is handling
         self.cut = 0  # requests and websockets cancelled (the graceful timeout ran out)
@@ -89,6 +94,10 @@ class HealthWrapper:
                     self._hits[scope["path"]].inc()
                 await route(scope, self._closing_send(send, scope) if self.draining else send)
                 return
+            if self.limit is not None and self.in_flight >= self.limit:
+                await send_body(send, 503, b"text/plain; charset=utf-8", b"Service Unavailable: too busy\n",
+                                [(b"retry-after", b"1")])
+                return
             scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
             if self.metrics is None:
                 await self._tracked(self.app, scope, receive, self._closing_send(send, scope))
@@ -98,6 +107,9 @@ class HealthWrapper:
         if scope["type"] == "websocket":
             from .websockets import serve_websocket
 
+            if self.limit is not None and self.in_flight >= self.limit:
+                await send({"type": "websocket.close", "code": 1013})  # try again later (RFC 6455 registry)
+                return
             scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
             closing = self._closing_event()
 

@@ -88,3 +88,18 @@ async def asyncio_app(scope: Any, receive: Any, send: Any) -> None:
         return
     await asyncio.sleep(0.01)
     await _respond(send, 200, b"asyncio")
+
+
+async def echo_app(scope: Any, receive: Any, send: Any) -> None:
+    """Answers JSON with what the app sees: client, scheme, root_path, path, host header, http_version."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    import json
+
+    headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+    body = json.dumps({"client": list(scope["client"]) if scope.get("client") else None,
+                       "scheme": scope["scheme"], "root_path": scope.get("root_path", ""),
+                       "path": scope["path"], "host": headers.get("host"),
+                       "http_version": scope["http_version"]}).encode()
+    await _respond(send, 200, body)

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -87,11 +87,13 @@ def env(**extra: str) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running(*args: str, cwd: str | None = None, **extra_env: str) -> AsyncIterator[Cli]:
+async def running(*args: str, cwd: str | None = None, command: Sequence[str] = (),
+                  pass_fds: Sequence[int] = (), **extra_env: str) -> AsyncIterator[Cli]:
+    """The CLI with ``args``; ``command`` replaces ``python -m resync_fsm`` (a wrapper that execs it)."""
     process = await trio.lowlevel.open_process(
-        [sys.executable, "-m", "resync_fsm", *args],
+        [*(command or (sys.executable, "-m", "resync_fsm")), *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        env=env(**extra_env), cwd=cwd,
+        env=env(**extra_env), cwd=cwd, pass_fds=pass_fds,
     )
     cli = Cli(process)
     try:

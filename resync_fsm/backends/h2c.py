@@ -1,0 +1,39 @@
+"""``server.h2c = false``: Hypercorn answers ``Upgrade: h2c`` requests in HTTP/1.1 instead of switching.
+
+Hypercorn has no option for it: its HTTP/1.1 protocol switches to HTTP/2 on any
+body-less request carrying ``Upgrade: h2c`` (RFC 7540 §3.2). :func:`install`
+wraps that check once so that, for a :class:`~hypercorn.config.Config` whose
+:data:`H2C_ATTRIBUTE` is false, it sees the request without that ``Upgrade``
+value; the app still receives every header. Prior-knowledge HTTP/2 (the
+``PRI *`` preface) is unaffected. tests/e2e/test_surface.py checks both
+behaviours against the installed Hypercorn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["H2C_ATTRIBUTE", "install"]
+
+H2C_ATTRIBUTE = "resync_fsm_h2c"
+
+
+def install() -> None:
+    """Wrap ``H11Protocol._check_protocol`` (idempotent)."""
+    import h11
+    from hypercorn.protocol.h11 import H11Protocol
+
+    original: Any = H11Protocol._check_protocol
+    if getattr(original, "_resync_fsm", False):
+        return
+
+    async def check_protocol(self: Any, event: Any) -> None:
+        if not getattr(self.config, H2C_ATTRIBUTE, True):
+            headers = [(n, v) for n, v in event.headers
+                       if not (n.lower() == b"upgrade" and v.strip().lower() == b"h2c")]
+            event = h11.Request(method=event.method, target=event.target, headers=headers,
+                                http_version=event.http_version)
+        await original(self, event)
+
+    check_protocol._resync_fsm = True  # type: ignore[attr-defined]
+    H11Protocol._check_protocol = check_protocol  # type: ignore[method-assign]
