@@ -11,7 +11,6 @@ trigger, which it does only once every listener serves.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -22,10 +21,11 @@ from hypercorn.config import Config, Sockets
 from hypercorn.utils import wrap_app
 
 from ..settings.model import Settings
-from ..web.asgi import ASGIApp, Receive, Scope, Send
+from ..web.asgi import ASGIApp
 from .binding import bind_all, close_all, urls_of
 from .bridge import Bridge, bridge_for
-from .lifespan import Lifespan
+from .lifespan import serving_app
+from .served import BridgedServer
 
 __all__ = ["HypercornServer", "hypercorn_backend", "hypercorn_config"]
 
@@ -41,33 +41,13 @@ def hypercorn_config(settings: Settings) -> Config:
     return config
 
 
-def serving_app(app: ASGIApp, lifespan: Lifespan) -> ASGIApp:
-    """``app`` as the server sees it: the server's own lifespan answered at once (resync_fsm runs
-    the app's), and the lifespan ``state`` copied into every request scope (ASGI lifespan state)."""
-
-    async def served(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                kind = message["type"].rsplit(".", 1)[-1]
-                await send({"type": f"lifespan.{kind}.complete"})
-                if kind == "shutdown":
-                    return
-        if lifespan.state:
-            scope["state"] = dict(lifespan.state)
-        await app(scope, receive, send)
-
-    return served
-
-
-class HypercornServer:
+class HypercornServer(BridgedServer):
     """One Hypercorn serving of ``app`` (see :class:`~resync_fsm.backends.interface.Server`)."""
 
     def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None],
                  bridge: Bridge) -> None:
-        self.app, self.settings, self.on_fault, self.bridge = app, settings, on_fault, bridge
+        super().__init__(app, settings, on_fault, bridge)
         self.config = hypercorn_config(settings)
-        self._stop_requested = False
         self._stop: anyio.Event | None = None
 
     @property
@@ -84,15 +64,7 @@ class HypercornServer:
         finally:
             close_all(sockets)
 
-    def shutdown(self) -> None:
-        self._stop_requested = True
-        self.bridge.call(self._set_stop)
-
-    def _set_stop(self) -> None:
-        self._stop_requested = True
-        closing = getattr(self.app, "listener_closing", None)  # the health wrapper: websockets get 1001
-        if closing is not None:
-            closing()
+    def _stop_now(self) -> None:
         if self._stop is not None:
             self._stop.set()
 
@@ -102,13 +74,7 @@ class HypercornServer:
         if self._stop_requested:
             self._stop.set()
         stop = self._stop
-        server = self.settings.server
-
-        def crashed(error: BaseException) -> None:
-            self.bridge.to_trio(partial(self.on_fault, error))
-
-        lifespan = Lifespan(self.app, startup_timeout=self.settings.startup.timeout or math.inf,
-                            shutdown_timeout=server.shutdown_timeout, on_crash=crashed)
+        lifespan = self._lifespan()
 
         async def trigger() -> None:
             listening()  # Hypercorn awaits its trigger only once every listener serves

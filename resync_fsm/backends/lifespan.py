@@ -19,9 +19,9 @@ import anyio
 
 from ..errors import LifespanError, one_line
 from ..logs import get_logger
-from ..web.asgi import ASGIApp, Message
+from ..web.asgi import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["Lifespan"]
+__all__ = ["Lifespan", "serving_app"]
 
 log = get_logger("resync_fsm.lifespan")
 
@@ -152,3 +152,22 @@ class Lifespan:
             raise RuntimeError(f"unexpected lifespan message {kind!r}")
         self._answer = message
         self._answered.set()
+
+
+def serving_app(app: ASGIApp, lifespan: Lifespan) -> ASGIApp:
+    """``app`` as the server sees it: the server's own lifespan answered at once (resync_fsm runs
+    the app's), and the lifespan ``state`` copied into every request scope (ASGI lifespan state)."""
+
+    async def served(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                kind = message["type"].rsplit(".", 1)[-1]
+                await send({"type": f"lifespan.{kind}.complete"})
+                if kind == "shutdown":
+                    return
+        if lifespan.state:
+            scope["state"] = dict(lifespan.state)
+        await app(scope, receive, send)
+
+    return served

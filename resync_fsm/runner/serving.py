@@ -56,7 +56,8 @@ class ServerHandle:
             try:
                 async with trio.open_nursery() as nursery:
                     self.urls = await nursery.start(_serve, self.server)
-                    log.info("listening", binds=self.urls, loop=runner.loop_name)
+                    engine = runner.settings.server.engine if runner.settings else None
+                    log.info("listening", binds=self.urls, loop=runner.loop_name, engine=engine)
                     if runner.state == "serving":
                         runner.notifier.send("READY=1\nSTATUS=serving")
                 if not self.shutdown_requested:
@@ -92,7 +93,7 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
     app = runner.app if runner.app is not None else load_app(settings.server.app, factory=settings.server.factory)
     runner.wrapper = HealthWrapper(app, runner, livez=settings.server.livez_path,
                                    readyz=settings.server.readyz_path, status=settings.server.status_path)
-    backend = runner.backend if runner.backend is not None else select_backend(settings.server.loop)
+    backend = runner.backend if runner.backend is not None else select_backend(settings)
     runner.server = handle = ServerHandle(backend(runner.wrapper, settings, runner.fault_while_serving))
     if runner.freeze_gc:
         # Everything imported and built so far lives as long as the process. Frozen, a full collection

@@ -11,7 +11,7 @@ from ..errors import ConfigurationValidationError
 from ..redaction import redact_url, register_secret, scrub, scrub_data
 from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
-from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, health_path_clashes, section_class
+from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
 from .resync import resync_probes, security_problems
 from .sources import Raw, Sources, config_path, read_dotenv, read_toml
 
@@ -75,7 +75,7 @@ def load_settings(
         for loser in given[spec.path][1:]:  # shadowed: invalid is only worth a warning
             _parse(spec, loser, _ignored(notes, raw.name))
 
-    for paths, message in health_path_clashes(values):
+    for paths, message in server_conflicts(values):
         problem(", ".join(picked[path].name for path in paths), message)
         values.update((path, field(path).default) for path in paths)
     _resync_bind(values, picked)
