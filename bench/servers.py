@@ -115,3 +115,12 @@ class Server:
     def __exit__(self, *exc: object) -> None:
         if self.process is not None and self.process.poll() is None:
             self.stop()
+
+
+def time_to_ready(argv: list[str], ready_path: str) -> float:
+    """Seconds from spawning one server to its first 200 on ``ready_path``; the server is stopped after."""
+    server = Server(argv, ready_path)
+    try:
+        return server.start()
+    finally:
+        server.stop()

@@ -67,8 +67,9 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(_LEVELS[level])
-    # Hypercorn's "Running on ..." lines repeat our own `serving` event.
-    logging.getLogger("hypercorn.error").setLevel(max(_LEVELS[level], logging.WARNING))
+    # Hypercorn's "Running on ..." and Uvicorn's "Started server process" lines repeat our own events.
+    for server_log in ("hypercorn.error", "uvicorn.error"):
+        logging.getLogger(server_log).setLevel(max(_LEVELS[level], logging.WARNING))
     # transitions logs every callback at INFO; our state_transition event says it once.
     logging.getLogger("transitions").setLevel(logging.WARNING)
 

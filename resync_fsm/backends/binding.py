@@ -18,8 +18,9 @@ from collections.abc import Sequence
 from hypercorn.config import Config, Sockets
 
 from ..errors import StartupError
+from ..settings.model import Settings
 
-__all__ = ["bind_all", "bind_error", "close_all", "urls_of"]
+__all__ = ["bind_all", "bind_error", "close_all", "socket_config", "urls_of"]
 
 _WHAT = {
     errno.EADDRINUSE: "address already in use",
@@ -31,6 +32,23 @@ _WHAT = {
     errno.ENAMETOOLONG: "the socket path is too long",
     errno.EAFNOSUPPORT: "address family not supported here",
 }
+
+
+def socket_config(settings: Settings) -> Config:
+    """The socket options of every engine's listeners, as a Hypercorn :class:`Config` (whose
+    ``create_sockets`` binds them): binds, backlog, a unix socket's mode (as a umask) and owner,
+    and TLS (so that the sockets are the secure ones and their URLs say https)."""
+    server, tls = settings.server, settings.tls
+    config = Config()
+    config.bind = list(server.bind)
+    config.backlog = server.backlog
+    if server.unix_socket_mode is not None:
+        config.umask = 0o777 & ~server.unix_socket_mode
+    if server.unix_socket_owner is not None:
+        config.user, config.group = server.unix_socket_owner
+    if tls.enabled:
+        config.certfile, config.keyfile = tls.certfile, tls.keyfile
+    return config
 
 
 def bind_error(bind: str, exc: BaseException) -> StartupError:

@@ -11,7 +11,6 @@ trigger, which it does only once every listener serves.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -24,10 +23,10 @@ from hypercorn.utils import wrap_app
 from ..settings.model import Settings
 from ..settings.surface import CLIENT_CERT_MODES
 from ..web.asgi import ASGIApp
-from .binding import bind_all, close_all, urls_of
+from .binding import bind_all, close_all, socket_config, urls_of
 from .bridge import Bridge, bridge_for
+from .bridged import BridgedServer
 from .h2c import H2C_ATTRIBUTE, install
-from .lifespan import Lifespan
 from .served import serving_app
 
 __all__ = ["HypercornServer", "hypercorn_backend", "hypercorn_config"]
@@ -40,39 +39,32 @@ def hypercorn_config(settings: Settings) -> Config:
     """Hypercorn's :class:`Config` from the settings; its own access log and proxy handling stay off
     (:func:`~resync_fsm.backends.served.serving_app` does both, for every backend)."""
     server, tls = settings.server, settings.tls
-    config = Config()
-    config.bind = list(server.bind)
+    config = socket_config(settings)
     config.graceful_timeout = server.graceful_timeout
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     config.keep_alive_timeout = server.keep_alive_timeout
-    config.backlog = server.backlog
     config.h11_max_incomplete_size = server.max_header_size
     config.h2_max_header_list_size = server.max_header_size
     config.websocket_ping_interval = server.websocket_ping_interval or None
     config.include_server_header = server.server_header
     config.root_path = server.root_path
     setattr(config, H2C_ATTRIBUTE, server.h2c)
-    if server.unix_socket_mode is not None:
-        config.umask = 0o777 & ~server.unix_socket_mode
-    if server.unix_socket_owner is not None:
-        config.user, config.group = server.unix_socket_owner
     if tls.enabled:
-        config.certfile, config.keyfile, config.ca_certs = tls.certfile, tls.keyfile, tls.ca_certs
+        config.ca_certs = tls.ca_certs
         config.ciphers = tls.ciphers
         config.verify_mode = CLIENT_CERT_MODES[tls.client_cert]
         config.alpn_protocols = ["h2", "http/1.1"]
     return config
 
 
-class HypercornServer:
+class HypercornServer(BridgedServer):
     """One Hypercorn serving of ``app`` (see :class:`~resync_fsm.backends.interface.Server`)."""
 
     def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None],
                  bridge: Bridge) -> None:
-        self.app, self.settings, self.on_fault, self.bridge = app, settings, on_fault, bridge
+        super().__init__(app, settings, on_fault, bridge)
         self.config = hypercorn_config(settings)
-        self._stop_requested = False
         self._stop: anyio.Event | None = None
 
     @property
@@ -89,15 +81,7 @@ class HypercornServer:
         finally:
             close_all(sockets)
 
-    def shutdown(self) -> None:
-        self._stop_requested = True
-        self.bridge.call(self._set_stop)
-
-    def _set_stop(self) -> None:
-        self._stop_requested = True
-        closing = getattr(self.app, "listener_closing", None)  # the health wrapper: websockets get 1001
-        if closing is not None:
-            closing()
+    def _stop_now(self) -> None:
         if self._stop is not None:
             self._stop.set()
 
@@ -107,13 +91,7 @@ class HypercornServer:
         if self._stop_requested:
             self._stop.set()
         stop = self._stop
-        server = self.settings.server
-
-        def crashed(error: BaseException) -> None:
-            self.bridge.to_trio(partial(self.on_fault, error))
-
-        lifespan = Lifespan(self.app, startup_timeout=server.startup_timeout or math.inf,
-                            shutdown_timeout=server.shutdown_timeout, on_crash=crashed, mode=server.lifespan)
+        lifespan = self._lifespan()
 
         async def trigger() -> None:
             listening()  # Hypercorn awaits its trigger only once every listener serves

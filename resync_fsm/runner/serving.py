@@ -56,7 +56,8 @@ class ServerHandle:
             try:
                 async with trio.open_nursery() as nursery:
                     self.urls = await nursery.start(_serve, self.server)
-                    log.info("listening", binds=self.urls, loop=runner.loop_name)
+                    engine = runner.settings.server.engine if runner.settings else None
+                    log.info("listening", binds=self.urls, loop=runner.loop_name, engine=engine)
                     if runner.state == "serving":
                         runner.notifier.send("READY=1\nSTATUS=serving")
                 if not self.shutdown_requested:
@@ -95,7 +96,7 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
     runner.wrapper = HealthWrapper(app, runner, livez=server.livez_path, readyz=server.readyz_path,
                                    status=server.status_path, limit=server.limit_concurrency,
                                    metrics=runner.metrics, metrics_path=server.metrics_path)
-    backend = runner.backend if runner.backend is not None else select_backend(settings.server.loop)
+    backend = runner.backend if runner.backend is not None else select_backend(settings)
     runner.server = handle = ServerHandle(backend(runner.wrapper, settings, runner.fault_while_serving))
     if runner.freeze_gc:
         # Everything imported and built so far lives as long as the process. Frozen, a full collection

@@ -81,6 +81,9 @@ FIELDS: tuple[Field, ...] = (
        "The event loop the app runs on: asyncio (the ecosystem's default, as in Uvicorn and "
        "Hypercorn), uvloop (pip install 'resync_fsm[uvloop]') or trio. The lifecycle itself "
        "always runs on trio.", flag="--loop"),
+    _f("server", "engine", p.engine_name, "hypercorn",
+       "The HTTP server: hypercorn (any loop, HTTP/2) or uvicorn (asyncio or uvloop only, "
+       "faster; pip install 'resync_fsm[uvicorn]').", flag="--engine"),
     _f("server", "graceful_timeout", _seconds, 25.0,
        "Seconds in-flight requests get to finish once the listener closes (0: cut them at once).",
        flag="--graceful-timeout"),

@@ -12,7 +12,7 @@ from ..redaction import redact_url, register_secret, scrub, scrub_data
 from . import activation
 from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
-from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, health_path_clashes, section_class
+from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
 from .resync import resync_probes, security_problems
 from .sources import Raw, Sources, config_path, read_dotenv, read_toml
 from .surface import tls_problems
@@ -81,7 +81,7 @@ def load_settings(
         raw = picked[path]
         return raw.name if raw.source != "default" else path
 
-    for paths, message in health_path_clashes(values):
+    for paths, message in server_conflicts(values):
         problem(", ".join(picked[path].name for path in paths), message)
         values.update((path, field(path).default) for path in paths)
     for tls_key, message in tls_problems(values):

@@ -37,8 +37,8 @@ __all__ = [
     "StartupSettings",
     "TLSSettings",
     "field_error",
-    "health_path_clashes",
     "section_class",
+    "server_conflicts",
 ]
 
 
@@ -62,18 +62,25 @@ def field_error(exc: BaseException) -> str:
 
 
 _HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path", "server.metrics_path")
+_CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop")
 
 
-def health_path_clashes(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    """Health endpoints given the same path: ``[(("server.livez_path", "server.readyz_path"), message)]``.
+def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
+    """Server fields that cannot go together: ``[(("server.livez_path", "server.readyz_path"), message)]``.
 
     ``values`` maps field paths to parsed values. One path cannot answer both
     liveness and readiness (DESIGN §5): the second route would never be reached.
+    Uvicorn serves asyncio and uvloop only (issue "a second engine").
     """
     by_path: dict[str, list[str]] = {}
     for key in _HEALTH_PATHS:
         by_path.setdefault(values[key], []).append(key)
-    return [(tuple(keys), f"must differ, all are {path!r}") for path, keys in by_path.items() if len(keys) > 1]
+    found = [(tuple(keys), f"must differ, all are {path!r}") for path, keys in by_path.items() if len(keys) > 1]
+    if values["server.engine"] == "uvicorn" and values["server.loop"] == "trio":
+        found.append((("server.engine", "server.loop"),
+                      "server.engine = 'uvicorn' cannot serve server.loop = 'trio' (Uvicorn runs on asyncio or "
+                      "uvloop only): choose server.loop 'asyncio' or 'uvloop', or server.engine 'hypercorn'"))
+    return found
 
 
 def _table(value: Any) -> Any:  # pragma: no cover - replaced by _from_table
@@ -134,6 +141,7 @@ class ServerSettings:
     factory: bool = attrs.field(default=None, converter=_table)
     bind: tuple[str, ...] = attrs.field(default=None, converter=_table)
     loop: str = attrs.field(default=None, converter=_table)
+    engine: str = attrs.field(default=None, converter=_table)
     graceful_timeout: float = attrs.field(default=None, converter=_table)
     drain_delay: float = attrs.field(default=None, converter=_table)
     shutdown_timeout: float = attrs.field(default=None, converter=_table)
@@ -160,9 +168,9 @@ class ServerSettings:
     unix_socket_owner: tuple[int, int] | None = attrs.field(default=None, converter=_table)
 
     def __attrs_post_init__(self) -> None:
-        """Health paths must differ (the loader reports this as a problem instead)."""
-        values = {key: getattr(self, key.split(".", 1)[1]) for key in _HEALTH_PATHS}
-        for keys, message in health_path_clashes(values):
+        """Health paths must differ, and so on (the loader reports these as problems instead)."""
+        values = {key: getattr(self, key.split(".", 1)[1]) for key in _CROSS_FIELD}
+        for keys, message in server_conflicts(values):
             raise ValueError(f"{' and '.join(keys)}: {message}")
 
 

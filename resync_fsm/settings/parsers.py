@@ -23,6 +23,7 @@ __all__ = [
     "bind_address",
     "boolean",
     "choice",
+    "engine_name",
     "integer",
     "loop_name",
     "number",
@@ -133,14 +134,27 @@ def choice(*options: str) -> Parser:
     return parse
 
 
+def _installed(name: str, otherwise: str) -> None:
+    """Raise :class:`Invalid` unless the module ``name`` (and extra of the same name) is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(name) is None:
+        raise Invalid(f"{otherwise}: {name} is not installed (pip install 'resync_fsm[{name}]')")
+
+
 def loop_name(value: Any) -> str:
     """``asyncio``, ``uvloop`` (only when installed) or ``trio``."""
     name = choice("asyncio", "uvloop", "trio")(value)
     if name == "uvloop":
-        import importlib.util
+        _installed("uvloop", "asyncio or trio")
+    return str(name)
 
-        if importlib.util.find_spec("uvloop") is None:
-            raise Invalid("asyncio or trio: uvloop is not installed (pip install 'resync_fsm[uvloop]')")
+
+def engine_name(value: Any) -> str:
+    """``hypercorn`` or ``uvicorn`` (only when installed: the ``resync_fsm[uvicorn]`` extra)."""
+    name = choice("hypercorn", "uvicorn")(value)
+    if name == "uvicorn":
+        _installed("uvicorn", "hypercorn")
     return str(name)
 
 

@@ -103,3 +103,35 @@ async def echo_app(scope: Any, receive: Any, send: Any) -> None:
                        "path": scope["path"], "host": headers.get("host"),
                        "http_version": scope["http_version"]}).encode()
     await _respond(send, 200, body)
+
+
+BIG_CHUNKS = 256  # MiB that big_app streams: far more than any socket buffer holds
+
+
+async def big_app(scope: Any, receive: Any, send: Any) -> None:
+    """Streams BIG_CHUNKS MiB: a client that never reads blocks it on the socket's flow control."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    chunk = b"x" * (1 << 20)
+    for _ in range(BIG_CHUNKS):
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def echo_websocket_app(scope: Any, receive: Any, send: Any) -> None:
+    """Accepts a websocket and echoes text until the client (or the server, draining) closes it."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    if scope["type"] != "websocket":
+        await _respond(send, 200, b"hello")
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while True:
+        message = await receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        await send({"type": "websocket.send", "text": message.get("text") or ""})

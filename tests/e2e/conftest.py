@@ -1,13 +1,23 @@
-"""Fixtures for the end-to-end tests: ``loop`` runs a test once on each app loop (issue 11)."""
+"""Fixtures for the end-to-end tests: ``server_env`` runs a test once on each engine and app loop it
+serves (issues 11 and 15); ``loop`` once on each app loop (Hypercorn)."""
 
 from __future__ import annotations
 
 import pytest
 
 LOOPS = ("asyncio", "uvloop", "trio")
+# (server.engine, server.loop): Hypercorn on every loop, Uvicorn on asyncio and uvloop.
+SERVERS = (*(("hypercorn", loop) for loop in LOOPS), ("uvicorn", "asyncio"), ("uvicorn", "uvloop"))
 
 
 @pytest.fixture(params=LOOPS)
 def loop(request: pytest.FixtureRequest) -> str:
     """``server.loop`` for this run of the test: pass ``RESYNC_FSM_SERVER_LOOP=loop`` to ``running``."""
     return str(request.param)
+
+
+@pytest.fixture(params=SERVERS, ids=["-".join(pair) for pair in SERVERS])
+def server_env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment choosing this run's engine and loop: ``running(..., **server_env)``."""
+    engine, loop = request.param
+    return {"RESYNC_FSM_SERVER_ENGINE": engine, "RESYNC_FSM_SERVER_LOOP": loop}

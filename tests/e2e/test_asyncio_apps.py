@@ -1,4 +1,5 @@
-"""Issue 11: asyncio apps served unchanged, on asyncio (the default) and uvloop; trio apps on trio."""
+"""Issue 11: asyncio apps served unchanged, on asyncio (the default) and uvloop, by Hypercorn or Uvicorn (issue 15);
+trio apps on trio."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from .services import redis_server  # noqa: F401 - fixture
 ROOT = str(Path(__file__).resolve().parents[2])
 
 
-@pytest.mark.parametrize("loop_args", [(), ("--loop", "uvloop")], ids=["default", "uvloop"])
+@pytest.mark.parametrize("loop_args", [(), ("--loop", "uvloop"), ("--engine", "uvicorn"),
+                                       ("--engine", "uvicorn", "--loop", "uvloop")],
+                         ids=["default", "uvloop", "uvicorn", "uvicorn-uvloop"])
 async def test_a_resync_shaped_fastapi_app_serves_and_drains(
     loop_args: tuple[str, ...], redis_server: tuple[int, str], tmp_path: Path  # noqa: F811
 ) -> None:
@@ -24,6 +27,7 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
     async with running("--app", "tests.e2e.resync_app:app", "--bind", "127.0.0.1:0", *loop_args, cwd=ROOT,
                        REDIS_URL=f"redis://:{password}@127.0.0.1:{port}/2", RESYNC_TEST_MARKS=str(marks)) as cli:
         url = await cli.url()
+        assert (await cli.wait_event("listening"))["engine"] == ("uvicorn" if "uvicorn" in loop_args else "hypercorn")
         probe = await cli.wait_event("probe_ok", probe="redis")  # probed first, then used by the app
         assert probe["target"] == f"redis://***@127.0.0.1:{port}/2"
         async with httpx.AsyncClient(timeout=10) as client:
@@ -32,9 +36,10 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
             session = (await client.get(url + "/session")).json()
             status = (await client.get(url + "/status")).json()
             assert hello.status_code == 200 and hello.json()["hello"] == "world"
+            assert hello.headers["server"].startswith("uvicorn" if "uvicorn" in loop_args else "hypercorn")
             assert second["count"] == first["count"] + 1
             assert session == {"closed": False}
-            assert status["loop"] == (loop_args[1] if loop_args else "asyncio")
+            assert status["loop"] == ("uvloop" if "uvloop" in loop_args else "asyncio")
 
             in_flight: list[httpx.Response] = []
             async with trio.open_nursery() as nursery:

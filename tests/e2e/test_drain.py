@@ -18,9 +18,9 @@ from .cli import running
 ROOT = str(Path(__file__).resolve().parents[2])
 
 
-async def test_second_signal_forces_the_stop(loop: str) -> None:
+async def test_second_signal_forces_the_stop(server_env: dict[str, str]) -> None:
     async with running("--app", "tests.e2e.apps:slow_app", "--bind", "127.0.0.1:0", "--drain-delay", "30",
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       cwd=ROOT, **server_env) as cli:
         await cli.url()
         cli.signal(signal.SIGTERM)
         await cli.wait_event("draining")
@@ -31,12 +31,12 @@ async def test_second_signal_forces_the_stop(loop: str) -> None:
     assert cli.transitions()[-2:] == ["draining", "stopped"]
 
 
-async def test_signal_during_probing_cancels_a_stuck_attempt(tmp_path: Path, loop: str) -> None:
+async def test_signal_during_probing_cancels_a_stuck_attempt(tmp_path: Path, server_env: dict[str, str]) -> None:
     with silent_endpoints(1) as (port,):
         config = tmp_path / "c.toml"
         config.write_text(f"[[probes]]\nname = \"slow\"\nkind = \"tcp\"\nhost = \"127.0.0.1\"\nport = {port}\n"
                           "timeout = 3\n")
-        async with running("--config", str(config), cwd=str(tmp_path), RESYNC_FSM_SERVER_LOOP=loop) as cli:
+        async with running("--config", str(config), cwd=str(tmp_path), **server_env) as cli:
             await cli.wait_event("state_transition", to="probing")
             started = time.monotonic()
             cli.signal(signal.SIGTERM)
@@ -49,18 +49,18 @@ async def test_signal_during_probing_cancels_a_stuck_attempt(tmp_path: Path, loo
     ("startup_failed_app", "database migrations are missing"),
     ("startup_raises_app", "cannot load the model weights"),
 ])
-async def test_lifespan_startup_failure_is_exit_70(app: str, needle: str, loop: str) -> None:
+async def test_lifespan_startup_failure_is_exit_70(app: str, needle: str, server_env: dict[str, str]) -> None:
     async with running("--app", f"tests.e2e.apps:{app}", "--bind", "127.0.0.1:0",
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       cwd=ROOT, **server_env) as cli:
         assert await cli.wait() == 70
     lines = cli.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("LifespanError: ") and needle in lines[0]
     assert "Traceback" not in "\n".join(cli.stdout_lines)
 
 
-async def test_an_app_without_lifespan_still_serves(loop: str) -> None:
+async def test_an_app_without_lifespan_still_serves(server_env: dict[str, str]) -> None:
     async with running("--app", "tests.e2e.apps:no_lifespan_app", "--bind", "127.0.0.1:0",
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       cwd=ROOT, **server_env) as cli:
         url = await cli.url()
         async with httpx.AsyncClient() as client:
             assert (await client.get(url + "/x")).text == "plain"
@@ -68,30 +68,30 @@ async def test_an_app_without_lifespan_still_serves(loop: str) -> None:
         assert await cli.wait() == 0
 
 
-async def test_bind_failure_is_exit_70_naming_the_address(loop: str) -> None:
+async def test_bind_failure_is_exit_70_naming_the_address(server_env: dict[str, str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         address = f"127.0.0.1:{taken.getsockname()[1]}"
         async with running("--bind", address,
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       cwd=ROOT, **server_env) as cli:
             assert await cli.wait() == 70
     line = cli.stderr.decode().strip()
     assert line.startswith("StartupError: cannot bind ") and address in line and "in use" in line
 
 
-async def test_unknown_app_is_exit_70(loop: str) -> None:
+async def test_unknown_app_is_exit_70(server_env: dict[str, str]) -> None:
     async with running("--app", "no_such_module:app", "--bind", "127.0.0.1:0",
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       cwd=ROOT, **server_env) as cli:
         assert await cli.wait() == 70
     assert "no_such_module" in cli.stderr.decode()
 
 
-async def test_several_binds_a_unix_socket_and_a_factory(tmp_path: Path, loop: str) -> None:
+async def test_several_binds_a_unix_socket_and_a_factory(tmp_path: Path, server_env: dict[str, str]) -> None:
     sock = tmp_path / "app.sock"
     async with running("--app", "tests.e2e.apps:make_app", "--factory", "--bind", "127.0.0.1:0",
                        "--bind", f"unix:{sock}",
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       cwd=ROOT, **server_env) as cli:
         event = await cli.wait_event("listening")
         assert len(event["binds"]) == 2
         async with httpx.AsyncClient() as client:
@@ -103,7 +103,7 @@ async def test_several_binds_a_unix_socket_and_a_factory(tmp_path: Path, loop: s
         assert await cli.wait() == 0
 
 
-async def test_systemd_notify_messages(tmp_path: Path, loop: str) -> None:
+async def test_systemd_notify_messages(tmp_path: Path, server_env: dict[str, str]) -> None:
     path = tmp_path / "notify.sock"
     receiver = trio.socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     await receiver.bind(str(path))
@@ -126,7 +126,7 @@ async def test_systemd_notify_messages(tmp_path: Path, loop: str) -> None:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(collect)
             async with running("--bind", "127.0.0.1:0", cwd=ROOT, NOTIFY_SOCKET=str(path),
-                               WATCHDOG_USEC="200000", RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                               WATCHDOG_USEC="200000", **server_env) as cli:
                 await cli.url()
                 await until("READY=1\nSTATUS=serving", "WATCHDOG=1")
                 cli.signal(signal.SIGTERM)
@@ -138,9 +138,9 @@ async def test_systemd_notify_messages(tmp_path: Path, loop: str) -> None:
                       "STOPPING=1\nSTATUS=draining", "STATUS=stopped"]
 
 
-async def test_status_while_draining_counts_requests_in_flight(loop: str) -> None:
+async def test_status_while_draining_counts_requests_in_flight(server_env: dict[str, str]) -> None:
     async with running("--app", "tests.e2e.apps:sleepy_app", "--bind", "127.0.0.1:0", "--drain-delay", "0.5",
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       cwd=ROOT, **server_env) as cli:
         url = await cli.url()
         async with httpx.AsyncClient(timeout=10) as client, trio.open_nursery() as nursery:
             answers: list[int] = []

@@ -15,9 +15,9 @@ ROOT = str(Path(__file__).resolve().parents[2])
 DRAIN_DELAY = 1.0
 
 
-async def test_every_request_completes_while_draining(loop: str) -> None:
+async def test_every_request_completes_while_draining(server_env: dict[str, str]) -> None:
     async with running("--app", "tests.e2e.apps:slow_app", "--bind", "127.0.0.1:0",
-                       "--drain-delay", str(DRAIN_DELAY), cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       "--drain-delay", str(DRAIN_DELAY), cwd=ROOT, **server_env) as cli:
         url = await cli.url()
         host, port = url.removeprefix("http://").rsplit(":", 1)
         exited = trio.Event()

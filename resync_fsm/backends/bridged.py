@@ -1,0 +1,54 @@
+"""What every backend's server shares: the shutdown request carried to the app's loop, and the app's lifespan.
+
+A backend subclasses :class:`BridgedServer` and provides ``_stop_now()``: its own
+server's shutdown trigger, called on the app's loop (Hypercorn: its trigger event;
+Uvicorn: ``should_exit``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import partial
+
+from ..settings.model import Settings
+from ..web.asgi import ASGIApp
+from .bridge import Bridge
+from .lifespan import Lifespan
+
+__all__ = ["BridgedServer"]
+
+
+class BridgedServer:
+    """The common half of a :class:`~resync_fsm.backends.interface.Server` run through a bridge."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None],
+                 bridge: Bridge) -> None:
+        self.app, self.settings, self.on_fault, self.bridge = app, settings, on_fault, bridge
+        self._stop_requested = False
+
+    def shutdown(self) -> None:
+        """Close the listeners and let in-flight work finish (from the trio side)."""
+        self._stop_requested = True
+        self.bridge.call(self._set_stop)
+
+    def _set_stop(self) -> None:
+        self._stop_requested = True
+        closing = getattr(self.app, "listener_closing", None)  # the health wrapper: websockets get 1001
+        if closing is not None:
+            closing()
+        self._stop_now()
+
+    def _stop_now(self) -> None:
+        """On the app's loop: trigger the server's own shutdown (a no-op before it runs)."""
+        raise NotImplementedError
+
+    def _lifespan(self) -> Lifespan:
+        """The app's lifespan (made on the app's loop); a crash while serving is reported to the runner."""
+
+        def crashed(error: BaseException) -> None:
+            self.bridge.to_trio(partial(self.on_fault, error))
+
+        server = self.settings.server
+        return Lifespan(self.app, startup_timeout=server.startup_timeout or math.inf,
+                        shutdown_timeout=server.shutdown_timeout, on_crash=crashed, mode=server.lifespan)
