@@ -108,9 +108,21 @@ class HypercornServer(BridgedServer):
                     await lifespan.shutdown()
                 group.cancel_scope.cancel()
 
+    def abort(self) -> None:
+        """Cut every connection at once (a forced stop): on trio, Hypercorn's shielded writes to a
+        client that does not read would otherwise never end (:mod:`.connections`)."""
+        if self.bridge.loop_name == "trio":
+            from .connections import abort_trio_connections
+
+            abort_trio_connections()
+
     def _worker_serve(self) -> Callable[..., Awaitable[None]]:
         if self.bridge.loop_name == "trio":
             from hypercorn.trio.run import worker_serve as serve_trio
+
+            from .connections import track_trio_connections
+
+            track_trio_connections()
 
             return serve_trio
         from hypercorn.asyncio.run import worker_serve as serve_asyncio

@@ -41,7 +41,10 @@ class Server(Protocol):
         """
 
     def shutdown(self) -> None:
-        """Close the listeners and let in-flight work finish (Hypercorn's shutdown trigger)."""
+        """Close the listeners and let in-flight work finish (Hypercorn's shutdown trigger).
+
+        A server may also offer ``abort()``: cut every connection at once, called before its
+        task is cancelled when the drain budget ran out or a stop was forced."""
 
 
 # on_fault(error): an error while serving (the app's lifespan died) that must drain, then fail.

@@ -101,6 +101,7 @@ class Runner:
         self.error: BaseException | None = None
         self.fault: BaseException | None = None  # an error while serving: drain, then fail with it
         self.forced_by: int | None = None
+        self.stop_requested = False  # set at once by a stopping signal's handler or request_drain()
         self.drain_from: str | None = None  # the state the (first) drain left
         self.drain_signal: int | None = None  # the signal behind the first drain (None: the API)
         self.cleanups_run = 0
@@ -146,6 +147,7 @@ class Runner:
         A repeated request stays graceful; ``force=True`` while draining stops at once
         (exit 128 + ``signum``, SIGTERM's number when none is given).
         """
+        self.stop_requested = True
         self._post(Event("drain", signum=signum, force=force))
 
     def request_drain_from_thread(self, *, force: bool = False) -> None:
@@ -181,7 +183,7 @@ class Runner:
 
     def ready(self) -> tuple[bool, str]:
         """Readiness: true only while serving, listening, with every critical probe ok."""
-        ok = self.state == "serving" and bool(self.binds) and self.board.critical_ok
+        ok = self.state == "serving" and not self.stop_requested and bool(self.binds) and self.board.critical_ok
         return ok, self.state
 
     def status(self) -> dict[str, Any]:

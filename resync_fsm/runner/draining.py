@@ -46,13 +46,15 @@ async def draining(runner: Runner, post: Callable[..., None]) -> None:
             budget = server.shutdown_timeout + MARGIN
         with trio.move_on_after(budget):
             await handle.done.wait()
-        if not handle.done.is_set():
-            log.warning("drain_overran", budget=budget, in_flight=runner.wrapper.in_flight if runner.wrapper else 0,
-                        action="cancelling the server")
-            handle.cancel()
+        overran = not handle.done.is_set()
+        # cut: cancelled at the graceful timeout inside the server, or still in flight at the budget's end
         cut = runner.wrapper.cut if runner.wrapper else 0
-        (log.warning if cut else log.info)("drain_finished", requests_cut=cut,
-                                           overran=not handle.done.is_set())
+        if overran:
+            in_flight = runner.wrapper.in_flight if runner.wrapper else 0
+            log.warning("drain_overran", budget=budget, in_flight=in_flight, action="cutting every connection")
+            cut = max(cut, in_flight)
+            handle.cancel()
+        (log.warning if cut else log.info)("drain_finished", requests_cut=cut, overran=overran)
     if runner.fault is not None:
         post("fail", error=runner.fault)
     else:

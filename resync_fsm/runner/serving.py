@@ -73,7 +73,11 @@ class ServerHandle:
         self.server.shutdown()
 
     def cancel(self) -> None:
-        """Stop the server at once (a forced stop, a cancelled startup, a drain that overran)."""
+        """Stop the server at once (a forced stop, a cancelled startup, a drain that overran): its
+        optional ``abort()`` cuts the connections, then its task is cancelled."""
+        abort = getattr(self.server, "abort", None)
+        if abort is not None and self.started:
+            abort()
         self._scope.cancel()
 
 

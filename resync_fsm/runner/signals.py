@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import signal
 import threading
-from typing import TYPE_CHECKING
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 import trio
 
@@ -51,11 +52,29 @@ async def start_watching(runner: Runner, nursery: trio.Nursery) -> None:
 
 async def _watch(runner: Runner, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
     with trio.open_signal_receiver(*HANDLED) as received:
+        _readiness_at_once(runner)
         task_status.started()
         for signum in take():  # kept by resync_fsm.signal_buffer before the watcher was there
             on_signal(runner, signum)
         async for signum in received:
             on_signal(runner, signum)
+
+
+def _readiness_at_once(runner: Runner) -> None:
+    """Turn readiness false inside the Python-level handler of each stopping signal, before the
+    event reaches the runner's loop: under a saturating load that loop is two scheduling rounds
+    away (measured: tens of ms), and a balancer polling /readyz should see 503 at once. Setting one
+    flag is the only work done there; trio's own handler then runs as before."""
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+        trio_handler = signal.getsignal(signum)
+        if not callable(trio_handler):
+            continue
+
+        def handler(n: int, frame: FrameType | None, forward: Any = trio_handler) -> None:
+            runner.stop_requested = True
+            forward(n, frame)
+
+        signal.signal(signum, handler)
 
 
 def on_signal(runner: Runner, signum: int) -> None:
