@@ -38,7 +38,8 @@ pytestmark = pytest.mark.skipif(haproxy_binary() is None,
                                 reason="haproxy is not installed (apt-get install haproxy; .ci/run does)")
 
 
-async def rolling_restart(tmp_path: Path, drain_delay: float) -> tuple[Load, list[Step], list[int]]:
+async def rolling_restart(tmp_path: Path, drain_delay: float,
+                          server_env: dict[str, str] | None = None) -> tuple[Load, list[Step], list[int]]:
     """The whole trial: (the load's record, one step per slot, the new replicas' exit codes)."""
     ports, front = [free_port(), free_port()], free_port()
     load = Load(front, clients=16, slow_every=4, duration=15.0)
@@ -48,7 +49,7 @@ async def rolling_restart(tmp_path: Path, drain_delay: float) -> tuple[Load, lis
         async def start(port: int) -> Replica:
             cli = await stack.enter_async_context(
                 running("--app", APP, "--bind", f"127.0.0.1:{port}", "--drain-delay", str(drain_delay),
-                        "--log-format", "json", cwd=ROOT))
+                        "--log-format", "json", cwd=ROOT, **(server_env or {})))
             await cli.wait_event("listening")
             return Replica(lambda: cli.signal(signal.SIGTERM), cli.wait)
 
@@ -67,8 +68,9 @@ async def rolling_restart(tmp_path: Path, drain_delay: float) -> tuple[Load, lis
     return load, steps, new_exits
 
 
-async def test_rolling_restart_behind_haproxy_loses_nothing(tmp_path: Path) -> None:
-    load, steps, new_exits = await rolling_restart(tmp_path, DRAIN_DELAY)
+@pytest.mark.parametrize("engine", ["hypercorn", "uvicorn"])
+async def test_rolling_restart_behind_haproxy_loses_nothing(tmp_path: Path, engine: str) -> None:
+    load, steps, new_exits = await rolling_restart(tmp_path, DRAIN_DELAY, {"RESYNC_FSM_SERVER_ENGINE": engine})
 
     assert load.lost() == [], load.lost()[:10]  # every request a 200 with the full body
     assert [step.old_exit for step in steps] == [0, 0]
