@@ -1,4 +1,6 @@
-"""``server.h2c = false``: Hypercorn answers ``Upgrade: h2c`` requests in HTTP/1.1 instead of switching.
+"""Hypercorn's HTTP/2 upgrade (h2c): the ``server.h2c`` switch, and a descriptor leak mended.
+
+``server.h2c = false``: Hypercorn answers ``Upgrade: h2c`` requests in HTTP/1.1 instead of switching.
 
 Hypercorn has no option for it: its HTTP/1.1 protocol switches to HTTP/2 on any
 body-less request carrying ``Upgrade: h2c`` (RFC 7540 §3.2). :func:`install`
@@ -37,3 +39,26 @@ def install() -> None:
 
     check_protocol._resync_fsm = True  # type: ignore[attr-defined]
     H11Protocol._check_protocol = check_protocol  # type: ignore[method-assign]
+    _release_buffers_on_close()
+
+
+def _release_buffers_on_close() -> None:
+    """When an HTTP/2 connection closes, wake every stream still waiting for its send buffer to drain.
+
+    Hypercorn closes its streams on ``Closed`` but not their send buffers; the send task has
+    exited, so an app still sending (an ``Upgrade: h2c`` request whose client went away is the
+    common case) waits on ``drain()`` forever, its connection task never ends and the socket's
+    descriptor leaks, one per such request (issue 12; tests/e2e/test_request_fds.py).
+    """
+    from hypercorn.events import Closed
+    from hypercorn.protocol.h2 import H2Protocol
+
+    original: Any = H2Protocol.handle
+
+    async def handle(self: Any, event: Any) -> None:
+        await original(self, event)
+        if isinstance(event, Closed):
+            for buffer in list(self.stream_buffers.values()):
+                await buffer.close()
+
+    H2Protocol.handle = handle  # type: ignore[method-assign]
