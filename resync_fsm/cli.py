@@ -115,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             return check(_load_kwargs(args), as_json=args.json, command=args.cmd)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, BaseExceptionGroup) as exc:  # trio may wrap it in a group
+            if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
+                raise
             print("check: interrupted (Ctrl-C)", file=sys.stderr)
             return EX_INTERRUPTED
     return _run(args)

@@ -6,15 +6,16 @@ stdout carries the log; stderr is kept for the one line a failure prints.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import structlog
 
 from .redaction import scrub_data
 
-__all__ = ["configure_logging", "get_logger", "symbol"]
+__all__ = ["SafeStream", "configure_logging", "get_logger", "symbol"]
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 
@@ -34,15 +35,72 @@ def _scrub(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> Mutable
     return scrubbed
 
 
+class SafeStream:
+    """A log stream that never raises: logging must never take the service down (issue 12).
+
+    When the reader goes away (a broken pipe: the log collector died, ``| head``), the
+    first failed write points the stream's file descriptor at ``/dev/null`` (so that
+    the interpreter's own flush at exit does not complain either) and later lines are
+    dropped. Other write errors (a full disk) drop that line only.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self.broken = False
+
+    def write(self, text: str) -> int:
+        if self.broken:
+            return len(text)
+        try:
+            return self._stream.write(text)
+        except (BrokenPipeError, ConnectionResetError):
+            self._divert()
+        except (OSError, ValueError):
+            pass  # e.g. ENOSPC, or a closed file: this line is lost, the service goes on
+        return len(text)
+
+    def flush(self) -> None:
+        if self.broken:
+            return
+        try:
+            self._stream.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            self._divert()
+        except (OSError, ValueError):
+            pass
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def _divert(self) -> None:
+        self.broken = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
 def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    stream = stream or sys.stdout
+    """Send structlog events and stdlib logging (Hypercorn, Uvicorn) to ``stream`` (default: stdout).
+
+    ``level``: debug, info, warning, error or critical; ``fmt``: console, json, or auto
+    (console on a TTY, JSON otherwise). Every value is scrubbed of registered secrets; a
+    write that fails never raises (:class:`SafeStream`).
+    """
+    raw = stream or sys.stdout
+    stream = cast(TextIO, SafeStream(raw))
     if fmt == "auto":
-        fmt = "console" if stream.isatty() else "json"
+        fmt = "console" if raw.isatty() else "json"
     renderers: list[Any] = (
         # JSON needs the traceback as text; the console renderer formats exc_info itself
         [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
         if fmt == "json"
-        else [structlog.dev.ConsoleRenderer(colors=stream.isatty())]
+        else [structlog.dev.ConsoleRenderer(colors=raw.isatty())]
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,

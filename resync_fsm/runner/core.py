@@ -200,10 +200,10 @@ class Runner:
         self._token = trio.lowlevel.current_trio_token()
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
+            send.send_nowait(Event("start"))  # first: a signal kept from before acts on a started lifecycle
             if self._handle_signals:
                 await signals.start_watching(self, nursery)
             nursery.start_soon(self.notifier.serve_watchdog)
-            send.send_nowait(Event("start"))
             for event in self._pending:
                 send.send_nowait(event)
             async for event in receive:
