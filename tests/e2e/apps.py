@@ -135,3 +135,73 @@ async def echo_websocket_app(scope: Any, receive: Any, send: Any) -> None:
         if message["type"] == "websocket.disconnect":
             return
         await send({"type": "websocket.send", "text": message.get("text") or ""})
+
+
+def _mark(text: str) -> None:
+    """Append ``text`` to the file named by RESYNC_TEST_MARKS (when set): what the app did, in order."""
+    import os
+
+    path = os.environ.get("RESYNC_TEST_MARKS")
+    if path:
+        with open(path, "a", encoding="utf-8") as marks:
+            marks.write(text + "\n")
+
+
+async def lifespan_app(scope: Any, receive: Any, send: Any) -> None:
+    """Its lifespan follows RESYNC_TEST_LIFESPAN: ``slow-startup`` (logs app_startup_begun, then takes
+    60 s), ``shutdown-fails`` (sends lifespan.shutdown.failed), ``shutdown-hangs`` (never answers the
+    shutdown), ``crash-on-request`` (the lifespan task raises once /crash was requested), otherwise a
+    clean start and stop. Every step is marked (see _mark); /slow takes REQUEST_SECONDS."""
+    import logging
+    import os
+
+    behaviour = os.environ.get("RESYNC_TEST_LIFESPAN", "")
+    if scope["type"] == "lifespan":
+        await receive()
+        _mark("startup")
+        if behaviour == "slow-startup":
+            logging.getLogger("tests.app").warning("app_startup_begun")
+            await anyio.sleep(60)
+        await send({"type": "lifespan.startup.complete"})
+        _mark("started")
+        if behaviour == "crash-on-request":
+            await _CRASH.wait()
+            raise RuntimeError("the model server went away\n  (a second line of detail)")
+        await receive()
+        _mark("shutdown")
+        if behaviour == "shutdown-fails":
+            await send({"type": "lifespan.shutdown.failed", "message": "Traceback (most recent call last):\n"
+                        '  File "app.py", line 1\nConnectionError: the pool would not close'})
+            return
+        if behaviour == "shutdown-hangs":
+            await anyio.sleep(60)
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    if scope["path"] == "/crash":
+        _CRASH.set()
+        await _respond(send, 200, b"crashing")
+        return
+    if scope["path"] == "/slow":
+        await anyio.sleep(REQUEST_SECONDS)
+    await _respond(send, 200, b"x" * 1000)
+
+
+class _LazyEvent:
+    """An anyio.Event made on first use, on the app's loop."""
+
+    def __init__(self) -> None:
+        self._event: Any = None
+
+    def _get(self) -> Any:
+        if self._event is None:
+            self._event = anyio.Event()
+        return self._event
+
+    def set(self) -> None:
+        self._get().set()
+
+    async def wait(self) -> None:
+        await self._get().wait()
+
+
+_CRASH = _LazyEvent()
