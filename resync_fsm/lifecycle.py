@@ -29,7 +29,7 @@ STATES: tuple[tuple[str, str, bool], ...] = (
     ("created", "nothing yet; the runner posts `start`", False),
     ("validating", "load settings from every source and validate them", False),
     ("probing", "probe every dependency concurrently until the startup deadline", False),
-    ("serving", "Hypercorn serves the app; readiness is true", False),
+    ("serving", "the engine serves the app on its loop; readiness is true", False),
     (
         "draining",
         "readiness false; wait drain_delay; close the listener; finish in-flight work",
@@ -48,10 +48,10 @@ TRANSITIONS: tuple[tuple[str, str, str, str], ...] = (
     ("probes_passed", "probing", "serving", ""),
     ("fail", "probing", "failed", "exit 69 dependency · 70"),
     ("drain", "probing", "draining", "signal"),
-    ("drain", "serving", "draining", "signal"),
+    ("drain", "serving", "draining", "signal · app fault"),
     ("fail", "serving", "failed", "exit 70"),
     ("drained", "draining", "stopped", "exit 0"),
-    ("drain", "draining", "stopped", "second signal: exit 128+n"),
+    ("drain", "draining", "stopped", "forced: exit 128+n"),
     ("fail", "draining", "failed", "exit 70"),
 )
 
