@@ -156,8 +156,21 @@ def test_kubernetes_scrape_annotations_point_at_the_metrics_endpoint() -> None:
     assert annotations["prometheus.io/scrape"] == "true"
     assert annotations["prometheus.io/path"] == settings.server.metrics_path
     ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-    assert int(annotations["prometheus.io/port"]) == ports["http"]
+    # with a management listener, /metrics is served there only (docs/operations.md "Exposure")
+    assert int(annotations["prometheus.io/port"]) == ports["management"]
+    assert settings.server.management_bind == (f"0.0.0.0:{ports['management']}",)
     assert settings.server.bind == (f"0.0.0.0:{ports['http']}",)
+
+
+def test_kubernetes_keeps_status_off_the_app_port_and_the_probes_on_it() -> None:
+    from resync_fsm.runner.serving import public_status
+
+    container = deployment()["spec"]["template"]["spec"]["containers"][0]
+    settings = container_settings(container)
+    assert public_status(settings, object()) is False  # not on the port a Service exposes
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert ports[container[probe]["httpGet"]["port"]] == ports["http"]  # the public listener answers them
 
 
 # labels that Prometheus's scrape adds (job, instance) or the Kubernetes service discovery relabels in

@@ -16,6 +16,8 @@ SAMPLES: dict[str, list[str]] = {
     "server.bind": ["0.0.0.0:9000", "[::1]:8080", "unix:/run/app.sock", "localhost:0"],
     "server.loop": ["asyncio", "TRIO", "uvloop", " Asyncio "],
     "server.engine": ["hypercorn", "UVICORN", " Hypercorn "],
+    "server.management_bind": ["127.0.0.1:9000", "unix:/run/app-management.sock", "[::]:0"],
+    "server.expose_status": ["true", "False", "auto", "off"],
     "server.graceful_timeout": ["0", "7", "2.5", " 30 ", "86400"],
     "server.drain_delay": ["0", "1.25", "10"],
     "startup.timeout": ["0.5", "30", "600"],

@@ -20,7 +20,11 @@ from hypercorn.config import Config, Sockets
 from ..errors import StartupError
 from ..settings.model import Settings
 
-__all__ = ["bind_all", "bind_error", "close_all", "socket_config", "urls_of"]
+__all__ = ["bind_all", "bind_error", "bind_listeners", "close_all", "local_addresses", "merged", "socket_config",
+           "urls_of"]
+
+_PUBLIC = "--bind (server.bind)"
+_MANAGEMENT = "--management-bind (server.management_bind)"
 
 _WHAT = {
     errno.EADDRINUSE: "address already in use",
@@ -51,14 +55,15 @@ def socket_config(settings: Settings) -> Config:
     return config
 
 
-def bind_error(bind: str, exc: BaseException) -> StartupError:
-    """A :class:`StartupError` (exit 70) naming ``bind`` and what went wrong, with advice."""
+def bind_error(bind: str, exc: BaseException, setting: str = _PUBLIC) -> StartupError:
+    """A :class:`StartupError` (exit 70) naming ``bind`` and what went wrong, with advice (``setting``:
+    the flag and field to change)."""
     code = getattr(exc, "errno", None)
     what = _WHAT.get(code, getattr(exc, "strerror", None) or str(exc)) if code is not None else str(exc)
     if isinstance(exc, socket.gaierror):
         what = f"the host does not resolve ({exc.strerror})"
     return StartupError(
-        f"cannot bind {bind}: {what}. Choose another --bind (server.bind) or stop what holds it.",
+        f"cannot bind {bind}: {what}. Choose another {setting} or stop what holds it.",
         {"bind": bind, "errno": code},
     )
 
@@ -81,11 +86,11 @@ def _live_unix_socket(path: str) -> bool:
     return True
 
 
-def bind_all(config: Config, binds: Sequence[str]) -> Sockets:
+def bind_all(config: Config, binds: Sequence[str], setting: str = _PUBLIC) -> Sockets:
     """Bind and listen on every address of ``binds`` (Hypercorn's socket options, ``config.backlog``).
 
-    Raises :class:`StartupError` naming the first address that fails; every socket
-    opened before it is closed again.
+    Raises :class:`StartupError` naming the first address that fails (and ``setting``, the
+    flag and field to change); every socket opened before it is closed again.
     """
     secure: list[socket.socket] = []
     insecure: list[socket.socket] = []
@@ -94,14 +99,14 @@ def bind_all(config: Config, binds: Sequence[str]) -> Sockets:
             if bind.startswith("unix:") and _live_unix_socket(bind[5:]):
                 raise StartupError(
                     f"cannot bind {bind}: a live server answers on this socket. "
-                    "Stop it, or choose another --bind (server.bind).",
+                    f"Stop it, or choose another {setting}.",
                     {"bind": bind, "errno": errno.EADDRINUSE},
                 )
             config.bind = [bind]
             try:
                 sockets = config.create_sockets()
             except (OSError, ValueError) as exc:
-                raise bind_error(bind, exc) from exc
+                raise bind_error(bind, exc, setting) from exc
             secure += sockets.secure_sockets
             insecure += sockets.insecure_sockets
             for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
@@ -112,6 +117,37 @@ def bind_all(config: Config, binds: Sequence[str]) -> Sockets:
     finally:
         config.bind = list(binds)
     return Sockets(secure, insecure, [])
+
+
+def bind_listeners(config: Config, settings: Settings) -> tuple[Sockets, Sockets]:
+    """The public listeners (``server.bind``) and the management ones (``server.management_bind``,
+    often none), bound with the same socket options; on a failure none stays open."""
+    public = bind_all(config, settings.server.bind)
+    try:
+        management = bind_all(config, settings.server.management_bind, _MANAGEMENT)
+    except BaseException:
+        close_all(public)
+        raise
+    finally:
+        config.bind = list(settings.server.bind)
+    return public, management
+
+
+def merged(*groups: Sockets) -> Sockets:
+    """One :class:`Sockets` holding every socket of ``groups``: what one server instance serves."""
+    return Sockets([s for g in groups for s in g.secure_sockets], [s for g in groups for s in g.insecure_sockets],
+                   [s for g in groups for s in g.quic_sockets])
+
+
+def local_addresses(sockets: Sockets) -> list[tuple[str, int | None]]:
+    """Each socket's local address as an ASGI ``scope["server"]`` gives it: ``(host, port)`` with the
+    port resolved, ``(path, None)`` for a unix socket (Uvicorn's convention; :mod:`.unix_scope` makes
+    Hypercorn follow it)."""
+    out: list[tuple[str, int | None]] = []
+    for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
+        name = sock.getsockname()
+        out.append((name, None) if sock.family == socket.AF_UNIX else (name[0], name[1]))
+    return out
 
 
 def close_all(sockets: Sockets) -> None:

@@ -11,8 +11,11 @@ import math
 from collections.abc import Callable
 from functools import partial
 
+from hypercorn.config import Config, Sockets
+
 from ..settings.model import Settings
 from ..web.asgi import ASGIApp
+from .binding import bind_listeners, local_addresses, urls_of
 from .bridge import Bridge
 from .lifespan import Lifespan
 
@@ -31,6 +34,16 @@ class BridgedServer:
         """Close the listeners and let in-flight work finish (from the trio side)."""
         self._stop_requested = True
         self.bridge.call(self._set_stop)
+
+    def _bind(self, config: Config) -> tuple[Sockets, Sockets]:
+        """Bind the public and management listeners (:func:`~.binding.bind_listeners`) and, before anything
+        is served, tell the app (the health wrapper's ``management_listening(addresses, urls)``) which local
+        addresses are management ones (docs/operations.md "Exposure")."""
+        public, management = bind_listeners(config, self.settings)
+        told = getattr(self.app, "management_listening", None)
+        if told is not None:
+            told(local_addresses(management), urls_of(management))
+        return public, management
 
     def _set_stop(self) -> None:
         self._stop_requested = True

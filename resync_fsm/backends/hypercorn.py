@@ -23,16 +23,18 @@ from hypercorn.utils import wrap_app
 from ..settings.model import Settings
 from ..settings.surface import CLIENT_CERT_MODES
 from ..web.asgi import ASGIApp
-from .binding import bind_all, close_all, socket_config, urls_of
+from .binding import close_all, merged, socket_config, urls_of
 from .bridge import Bridge, bridge_for
 from .bridged import BridgedServer
 from .h2c import H2C_ATTRIBUTE, install
 from .served import serving_app
+from .unix_scope import install as name_unix_sockets
 
 __all__ = ["HypercornServer", "hypercorn_backend", "hypercorn_config"]
 
 
 install()  # server.h2c = false: see .h2c
+name_unix_sockets()  # scope["server"] on a unix socket, for the management listener: see .unix_scope
 
 
 def hypercorn_config(settings: Settings) -> Config:
@@ -73,8 +75,8 @@ class HypercornServer(BridgedServer):
         return server.graceful_timeout + server.shutdown_timeout
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
-        sockets = bind_all(self.config, self.settings.server.bind)
-        urls = urls_of(sockets)
+        public, management = self._bind(self.config)
+        sockets, urls = merged(public, management), urls_of(public)
         try:
             await self.bridge.run(partial(self._serve_on_app_loop, sockets,
                                           lambda: self.bridge.to_trio(partial(task_status.started, urls))))

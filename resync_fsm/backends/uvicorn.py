@@ -30,7 +30,7 @@ from ..errors import StartupError
 from ..settings.model import Settings
 from ..settings.surface import CLIENT_CERT_MODES
 from ..web.asgi import ASGIApp
-from .binding import bind_all, close_all, socket_config, urls_of
+from .binding import close_all, merged, socket_config, urls_of
 from .bridge import Bridge, bridge_for
 from .bridged import BridgedServer
 from .served import serving_app
@@ -120,8 +120,8 @@ class UvicornServer(BridgedServer):
         return server.graceful_timeout + server.shutdown_timeout + UVICORN_PAUSES
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
-        sockets = bind_all(socket_config(self.settings), self.settings.server.bind)
-        urls = urls_of(sockets)
+        public, management = self._bind(socket_config(self.settings))
+        sockets, urls = merged(public, management), urls_of(public)
         try:
             await self.bridge.run(partial(self._serve_on_app_loop, [*sockets.secure_sockets, *sockets.insecure_sockets],
                                           lambda: self.bridge.to_trio(partial(task_status.started, urls))))

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..backends.interface import Server
     from .core import Runner
 
-__all__ = ["ServerHandle", "serving"]
+__all__ = ["ServerHandle", "public_status", "serving"]
 
 log = get_logger("resync_fsm.runner")
 
@@ -57,7 +57,9 @@ class ServerHandle:
                 async with trio.open_nursery() as nursery:
                     self.urls = await nursery.start(_serve, self.server)
                     engine = runner.settings.server.engine if runner.settings else None
-                    log.info("listening", binds=self.urls, loop=runner.loop_name, engine=engine)
+                    management = runner.wrapper.management.urls if runner.wrapper is not None else []
+                    log.info("listening", binds=self.urls, management=management, loop=runner.loop_name,
+                             engine=engine)
                     if runner.state == "serving":
                         runner.notifier.send("READY=1\nSTATUS=serving")
                 if not self.shutdown_requested:
@@ -99,7 +101,9 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
                                                              app_dir=server.app_dir)
     runner.wrapper = HealthWrapper(app, runner, livez=server.livez_path, readyz=server.readyz_path,
                                    status=server.status_path, limit=server.limit_concurrency,
-                                   metrics=runner.metrics, metrics_path=server.metrics_path)
+                                   metrics=runner.metrics, metrics_path=server.metrics_path,
+                                   public_status=public_status(settings, app),
+                                   public_metrics=not server.management_bind)
     backend = runner.backend if runner.backend is not None else select_backend(settings)
     runner.server = handle = ServerHandle(backend(runner.wrapper, settings, runner.fault_while_serving))
     if runner.freeze_gc:
@@ -113,6 +117,18 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
             nursery.start_soon(_retry_until_ok, runner, settings)
         if settings.server.watch_interval > 0:
             nursery.start_soon(_watch, runner, settings)
+
+
+def public_status(settings: Settings, app: object) -> bool:
+    """Whether the public listeners serve ``status_path`` and the status page (``server.expose_status``;
+    unset: only the built-in app, whose page is its whole content, and only without a management
+    listener — docs/operations.md "Exposure")."""
+    from ..web.app import app as builtin
+
+    expose = settings.server.expose_status
+    if expose is not None:
+        return expose
+    return app is builtin and not settings.server.management_bind
 
 
 async def _retry_until_ok(runner: Runner, settings: Settings) -> None:

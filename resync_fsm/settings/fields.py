@@ -99,12 +99,20 @@ FIELDS: tuple[Field, ...] = (
        "The orchestrator's grace period before it kills the process (Kubernetes: "
        "terminationGracePeriodSeconds, 30 by default); a warning at validation when "
        "drain_delay + graceful_timeout + shutdown_timeout exceed it."),
+    _f("server", "management_bind", p.string_list(p.bind_address), (),
+       "Addresses of the management listener (as bind): it answers the health endpoints, status_path, "
+       "the status page at / and metrics_path, and nothing else (Spring Boot's management port). "
+       "Empty: none.", flag="--management-bind", repeatable=True),
+    _f("server", "expose_status", sf.exposure, None,
+       "Serve status_path and the status page on the public listeners too: true, false, or unset "
+       "(auto): only the built-in app does, and only without a management listener. The public "
+       "listeners always answer livez_path and readyz_path.", flag="--expose-status"),
     _f("server", "livez_path", p.url_path, "/livez", "Liveness endpoint (200 unless failed)."),
     _f("server", "readyz_path", p.url_path, "/readyz",
        "Readiness endpoint (200 only while serving)."),
     _f("server", "status_path", p.url_path, "/status", "Status endpoint (JSON, nothing secret)."),
     _f("server", "metrics", p.boolean, True,
-       "Serve Prometheus metrics at metrics_path (on the management listener when one is "
+       "Serve Prometheus metrics at metrics_path (on the management listener only when one is "
        "configured, else on the public one); no label holds a target, a path or a client address."),
     _f("server", "metrics_path", p.url_path, "/metrics", "Prometheus metrics endpoint (text format)."),
     _f("server", "app_dir", sf.directory, ".",

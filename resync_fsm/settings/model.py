@@ -147,6 +147,8 @@ class ServerSettings:
     shutdown_timeout: float = attrs.field(default=None, converter=_table)
     watch_interval: float = attrs.field(default=None, converter=_table)
     termination_grace: float | None = attrs.field(default=None, converter=_table)
+    management_bind: tuple[str, ...] = attrs.field(default=None, converter=_table)
+    expose_status: bool | None = attrs.field(default=None, converter=_table)
     livez_path: str = attrs.field(default=None, converter=_table)
     readyz_path: str = attrs.field(default=None, converter=_table)
     status_path: str = attrs.field(default=None, converter=_table)

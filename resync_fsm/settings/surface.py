@@ -19,11 +19,12 @@ import ssl
 from typing import Any
 
 from ..errors import Invalid
-from .parsers import url_path
+from .parsers import boolean, url_path
 
 __all__ = [
     "CLIENT_CERT_MODES",
     "directory",
+    "exposure",
     "file_mode",
     "owner",
     "peer_list",
@@ -190,3 +191,14 @@ def tls_problems(values: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("tls.ca_certs" if ca is not None else "tls.client_cert",
                          "only applies with TLS: set tls.certfile and tls.keyfile"))
     return problems
+
+
+def exposure(value: Any) -> bool | None:
+    """``server.expose_status``: a boolean, or ``auto`` (``None``: decided by the runner, see
+    docs/operations.md "Exposure")."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    try:
+        return boolean(value)
+    except Invalid:
+        raise Invalid("true, false or auto") from None

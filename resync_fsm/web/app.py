@@ -2,19 +2,23 @@
 
 The page (diagram with the current state highlighted, transitions, probes)
 comes from the runner's status, which the health wrapper passes in the ASGI
-scope; served without the runner, ``/`` says so.
+scope; served without the runner, ``/`` says so. Where the wrapper says the
+page is not shown on this listener (``server.expose_status``), ``/`` is a 404
+pointing at the management listener.
 """
 
 from __future__ import annotations
 
 from .asgi import Receive, Scope, Send, send_body
-from .health import STATUS_EXTENSION
+from .health import STATUS_EXTENSION, STATUS_PAGE_EXTENSION
 
 __all__ = ["app", "complete_lifespan"]
 
 _NOT_RUNNER = b"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>resync_fsm</title></head>
 <body><p>resync_fsm's built-in app: run it with <code>python -m resync_fsm</code> for its status page.</p></body></html>
 """
+_NOT_HERE = (b"Not Found: the status page is not served on this listener; see server.management_bind "
+             b"and server.expose_status\n")
 
 
 async def complete_lifespan(receive: Receive, send: Send) -> None:
@@ -37,7 +41,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["path"] != "/":
         await send_body(send, 404, b"text/plain", b"not found\n")
         return
-    status = scope.get("extensions", {}).get(STATUS_EXTENSION)
+    extensions = scope.get("extensions", {})
+    status = extensions.get(STATUS_EXTENSION)
+    if not extensions.get(STATUS_PAGE_EXTENSION, True):
+        await send_body(send, 404, b"text/plain; charset=utf-8", _NOT_HERE)
+        return
     if status is None:
         await send_body(send, 200, b"text/html; charset=utf-8", _NOT_RUNNER)
         return

@@ -5,7 +5,15 @@ serving with its dependencies ok; ``/status`` is JSON with nothing secret
 (``?format=mermaid``: the lifecycle diagram with the current state
 highlighted). The wrapper passes the status to the app as the ASGI scope
 extension ``resync_fsm.status`` (a callable: the app can see ``"draining"``),
-which the built-in status page reads.
+and whether the status page may be shown on this listener as
+``resync_fsm.status_page`` (a bool), which the built-in app reads.
+
+Exposure (issue 13, docs/operations.md "Exposure"): a public listener answers
+``/livez`` and ``/readyz``, ``/status`` only with ``public_status`` and
+``/metrics`` only with ``public_metrics``, and passes the rest to the app. A
+management listener (:mod:`.exposure`, Spring Boot's management port) answers
+the health endpoints, ``/status``, ``/metrics`` and the status page at ``/``,
+404 for anything else: nothing on it reaches the app.
 
 It also carries the drain's per-connection duties (DESIGN §5): it counts the
 requests and websockets in flight and the requests cut by the graceful
@@ -22,13 +30,17 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from .asgi import ASGIApp, Message, Receive, Scope, Send, send_body, send_json
+from .exposure import Listeners
 
 if TYPE_CHECKING:
     from .metrics import RunnerMetrics
 
-__all__ = ["STATUS_EXTENSION", "HealthView", "HealthWrapper"]
+__all__ = ["STATUS_EXTENSION", "STATUS_PAGE_EXTENSION", "HealthView", "HealthWrapper"]
 
 STATUS_EXTENSION = "resync_fsm.status"
+STATUS_PAGE_EXTENSION = "resync_fsm.status_page"
+
+_Route = Callable[[Scope, Send], Awaitable[None]]
 
 
 class HealthView(Protocol):
@@ -51,7 +63,9 @@ class HealthWrapper:
     ``Retry-After: 1`` and a websocket closed with 1013, the health endpoints still
     answered. Lifespan and websocket scopes pass through. With ``metrics``
     (:class:`~.metrics.RunnerMetrics`), ``metrics_path`` serves them and every app
-    request and endpoint hit is counted.
+    request and endpoint hit is counted. ``public_status`` and ``public_metrics``: whether the
+    public listeners answer ``status`` and ``metrics_path`` (see the module); the backend reports
+    the management listeners through :meth:`management_listening` once they are bound.
     """
 
     def __init__(
@@ -65,6 +79,8 @@ class HealthWrapper:
         metrics: RunnerMetrics | None = None,
         metrics_path: str = "/metrics",
         limit: int | None = None,
+        public_status: bool = True,
+        public_metrics: bool = True,
     ) -> None:
         self.app = app
         self.limit = limit  # most requests and websockets in the app at once; beyond it 503
@@ -74,20 +90,30 @@ class HealthWrapper:
         self.draining = False  # set by the runner on entering draining
         self._closing: Any = None  # an anyio.Event on the app's loop, made with the first websocket
         self._status_callable = self._full_status  # bound once, not per request
-        self._routes: dict[str, Callable[[Scope, Send], Awaitable[None]]] = {
-            livez: self._livez,
-            readyz: self._readyz,
-            status: self._status,
-        }
+        self.public_status = public_status
+        self.management = Listeners()
+        self._management_routes: dict[str, _Route] = {livez: self._livez, readyz: self._readyz,
+                                                     status: self._status, "/": self._page}
         self.metrics = metrics
         self._hits: dict[str, Any] = {}  # path -> the endpoint's bound counter child
         if metrics is not None:
-            self._routes[metrics_path] = metrics.serve
+            self._management_routes[metrics_path] = metrics.serve
             roles = {livez: "livez", readyz: "readyz", status: "status", metrics_path: "metrics"}
             self._hits = {path: metrics.health_counter(role) for path, role in roles.items()}
+        hidden = {path for path, shown in ((status, public_status), (metrics_path, public_metrics)) if not shown}
+        self._routes: dict[str, _Route] = {
+            path: route for path, route in self._management_routes.items() if path != "/" and path not in hidden}
+
+    def management_listening(self, addresses: list[tuple[str, int | None]], urls: list[str]) -> None:
+        """The management listeners are bound at ``addresses`` (``(host, port)``, ``(path, None)``),
+        reached at ``urls``; called by the backend before it serves."""
+        self.management.bound(addresses, urls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if self.management and self.management.is_management(scope):
+                await self._manage(scope, send)
+                return
             route = self._routes.get(scope["path"])
             if route is not None and scope["method"] in ("GET", "HEAD"):
                 if self.metrics is not None:
@@ -98,7 +124,9 @@ class HealthWrapper:
                 await send_body(send, 503, b"text/plain; charset=utf-8", b"Service Unavailable: too busy\n",
                                 [(b"retry-after", b"1")])
                 return
-            scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
+            extensions = scope.setdefault("extensions", {})
+            extensions[STATUS_EXTENSION] = self._status_callable
+            extensions[STATUS_PAGE_EXTENSION] = self.public_status
             if self.metrics is None:
                 await self._tracked(self.app, scope, receive, self._closing_send(send, scope))
             else:
@@ -107,6 +135,9 @@ class HealthWrapper:
         if scope["type"] == "websocket":
             from .websockets import serve_websocket
 
+            if self.management and self.management.is_management(scope):
+                await send({"type": "websocket.close", "code": 1008})  # policy violation: not served here
+                return
             if self.limit is not None and self.in_flight >= self.limit:
                 await send({"type": "websocket.close", "code": 1013})  # try again later (RFC 6455 registry)
                 return
@@ -184,6 +215,22 @@ class HealthWrapper:
         body = self.view.status()
         body["in_flight"] = self.in_flight
         return body
+
+    async def _manage(self, scope: Scope, send: Send) -> None:
+        """A request on a management listener: its routes, else 404; never the app."""
+        route = self._management_routes.get(scope["path"])
+        if route is None or scope["method"] not in ("GET", "HEAD"):
+            await send_body(send, 404, b"text/plain; charset=utf-8", b"Not Found\n")
+            return
+        hit = self._hits.get(scope["path"])
+        if hit is not None:
+            hit.inc()
+        await route(scope, self._closing_send(send, scope) if self.draining else send)
+
+    async def _page(self, scope: Scope, send: Send) -> None:
+        from .page import render_page
+
+        await send_body(send, 200, b"text/html; charset=utf-8", render_page(self._full_status()))
 
     async def _livez(self, scope: Scope, send: Send) -> None:
         ok, state = self.view.live()

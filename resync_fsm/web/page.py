@@ -63,6 +63,7 @@ svg {{ max-width: 100%; height: auto; }}
 <h1>resync_fsm <span class="state">{html.escape(state)}</span></h1>
 <p>version {html.escape(str(status["version"]))} · up {status["uptime"]:.0f} s · ready: {status["ready"]}
 · in flight: {status.get("in_flight", 0)} · binds: {html.escape(", ".join(status["binds"]))}
+· management: {html.escape(", ".join(status.get("management", [])) or "none")}
 · <a href="/status">/status</a> · <a href="/status?format=mermaid">Mermaid</a></p>
 {highlight(lifecycle_svg(), state)}
 <h2>Transitions</h2>

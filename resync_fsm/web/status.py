@@ -15,7 +15,8 @@ __all__ = ["status_document"]
 
 def status_document(runner: Runner) -> dict[str, Any]:
     """A JSON-ready dict: ``state``, ``since`` (wall clock, s), ``uptime`` (s), ``version``, ``loop``,
-    ``ready``, ``binds``, ``history`` (transitions), ``probes`` (results, targets redacted)."""
+    ``ready``, ``binds`` (public URLs), ``management`` (the management listeners' URLs), ``history``
+    (transitions), ``probes`` (results, targets redacted)."""
     return {
         "state": runner.state,
         "since": runner.lifecycle.since_wall,
@@ -24,6 +25,7 @@ def status_document(runner: Runner) -> dict[str, Any]:
         "loop": runner.loop_name,
         "ready": runner.ready()[0],
         "binds": runner.binds,
+        "management": runner.wrapper.management.urls if runner.wrapper is not None else [],
         "history": [move.as_dict() for move in runner.lifecycle.history],
         "probes": runner.board.as_list(),
     }

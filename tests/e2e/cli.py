@@ -63,6 +63,11 @@ class Cli:
         event = await self.wait_event("listening")
         return str(event["binds"][0])
 
+    async def management_url(self) -> str:
+        """The first management listener's URL (``--management-bind``), from the `listening` event."""
+        event = await self.wait_event("listening")
+        return str(event["management"][0])
+
     def signal(self, signum: int) -> None:
         self.process.send_signal(signum)
 

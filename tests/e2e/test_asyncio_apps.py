@@ -24,9 +24,10 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
 ) -> None:
     port, password = redis_server
     marks = tmp_path / "marks"
-    async with running("--app", "tests.e2e.resync_app:app", "--bind", "127.0.0.1:0", *loop_args, cwd=ROOT,
+    async with running("--app", "tests.e2e.resync_app:app", "--bind", "127.0.0.1:0", *loop_args,
+                       "--management-bind", "127.0.0.1:0", cwd=ROOT,
                        REDIS_URL=f"redis://:{password}@127.0.0.1:{port}/2", RESYNC_TEST_MARKS=str(marks)) as cli:
-        url = await cli.url()
+        url, management = await cli.url(), await cli.management_url()
         assert (await cli.wait_event("listening"))["engine"] == ("uvicorn" if "uvicorn" in loop_args else "hypercorn")
         probe = await cli.wait_event("probe_ok", probe="redis")  # probed first, then used by the app
         assert probe["target"] == f"redis://***@127.0.0.1:{port}/2"
@@ -34,7 +35,7 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
             hello = await client.get(url + "/hello")
             first, second = (await client.get(url + "/count")).json(), (await client.get(url + "/count")).json()
             session = (await client.get(url + "/session")).json()
-            status = (await client.get(url + "/status")).json()
+            status = (await client.get(management + "/status")).json()
             assert hello.status_code == 200 and hello.json()["hello"] == "world"
             assert hello.headers["server"].startswith("uvicorn" if "uvicorn" in loop_args else "hypercorn")
             assert second["count"] == first["count"] + 1
@@ -48,7 +49,7 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
 
                 nursery.start_soon(slow)
                 with trio.fail_after(5):  # until the request is in flight: ask the other process
-                    while (await client.get(url + "/status")).json()["in_flight"] < 1:  # noqa: ASYNC110
+                    while (await client.get(management + "/status")).json()["in_flight"] < 1:  # noqa: ASYNC110
                         await trio.sleep(0.01)
                 cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0

@@ -140,8 +140,8 @@ async def test_systemd_notify_messages(tmp_path: Path, server_env: dict[str, str
 
 async def test_status_while_draining_counts_requests_in_flight(server_env: dict[str, str]) -> None:
     async with running("--app", "tests.e2e.apps:sleepy_app", "--bind", "127.0.0.1:0", "--drain-delay", "0.5",
-                       cwd=ROOT, **server_env) as cli:
-        url = await cli.url()
+                       "--management-bind", "127.0.0.1:0", cwd=ROOT, **server_env) as cli:
+        url, management = await cli.url(), await cli.management_url()
         async with httpx.AsyncClient(timeout=10) as client, trio.open_nursery() as nursery:
             answers: list[int] = []
 
@@ -152,11 +152,11 @@ async def test_status_while_draining_counts_requests_in_flight(server_env: dict[
                 nursery.start_soon(slow_request)
             # until the three are in flight (they take 2 s each): another process, so we ask it
             with trio.fail_after(5):
-                while (await client.get(url + "/status")).json()["in_flight"] < 3:  # noqa: ASYNC110
+                while (await client.get(management + "/status")).json()["in_flight"] < 3:  # noqa: ASYNC110
                     await trio.sleep(0.01)
             cli.signal(signal.SIGTERM)
             await cli.wait_event("draining")
-            status = (await client.get(url + "/status")).json()
+            status = (await client.get(management + "/status")).json()
             ready = await client.get(url + "/readyz")
         assert await cli.wait() == 0
     assert answers == [200, 200, 200]
