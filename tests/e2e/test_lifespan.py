@@ -53,8 +53,9 @@ async def test_a_bind_error_costs_no_app_startup(server_env: dict[str, str], tmp
 async def test_a_lifespan_that_dies_while_serving_drains_then_fails(server_env: dict[str, str],
                                                                      tmp_path: Path) -> None:
     marks = tmp_path / "marks"
-    async with running("--app", APP, "--bind", "127.0.0.1:0", "--drain-delay", "0.3", cwd=ROOT,
-                       RESYNC_TEST_LIFESPAN="crash-on-request", RESYNC_TEST_MARKS=str(marks), **server_env) as cli:
+    async with running("--app", APP, "--bind", "127.0.0.1:0", "--drain-delay", "0.3",
+                       "--expose-status", "true", cwd=ROOT, RESYNC_TEST_LIFESPAN="crash-on-request",
+                       RESYNC_TEST_MARKS=str(marks), **server_env) as cli:
         url = await cli.url()
         async with httpx.AsyncClient(timeout=10) as client, trio.open_nursery() as nursery:
             slow: list[httpx.Response] = []

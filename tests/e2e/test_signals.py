@@ -41,7 +41,7 @@ async def until(condition: object, limit: float = 10.0) -> None:
 
 async def test_a_repeated_sigterm_stays_graceful(loop: str) -> None:
     async with running("--app", "tests.e2e.apps:slow_app", "--bind", "127.0.0.1:0", "--drain-delay", "0.5",
-                       cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
+                       "--expose-status", "true", cwd=ROOT, RESYNC_FSM_SERVER_LOOP=loop) as cli:
         url = await cli.url()
         async with httpx.AsyncClient(timeout=10) as client, trio.open_nursery() as nursery:
             answers: list[int] = []
