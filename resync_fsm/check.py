@@ -27,6 +27,7 @@ _REFRESH = 0.1  # seconds between redraws on a TTY
 
 
 def live_line(result: ProbeResult, attempt: int | None) -> str:
+    """One probe's line on a TTY: ``ok``, ``...`` (waiting or attempt n), ``FAILED`` or ``skipped``."""
     head = f"{result.name} ({result.kind} {result.target})"
     if result.ok:
         return f"ok      {head}: ok in {result.latency_ms:.0f} ms"

@@ -26,6 +26,7 @@ def _label(event: str, note: str) -> str:
 
 
 def mermaid(active: str | None = None) -> str:
+    """The lifecycle as a Mermaid ``stateDiagram-v2`` (DESIGN §6); ``active`` highlights one state."""
     lines = ["stateDiagram-v2", f"    [*] --> {INITIAL_STATE}"]
     lines += [f"    {src} --> {dst}: {_label(ev, note)}" for ev, src, dst, note in _edges()]
     lines += [f"    {name} --> [*]" for name, _, final in STATES if final]
@@ -36,6 +37,7 @@ def mermaid(active: str | None = None) -> str:
 
 
 def dot(active: str | None = None) -> str:
+    """The lifecycle as Graphviz DOT (DESIGN §6)."""
     lines = [
         "digraph lifecycle {",
         "    rankdir=LR;",
@@ -57,6 +59,7 @@ def dot(active: str | None = None) -> str:
 
 
 def svg(active: str | None = None) -> str:
+    """The lifecycle as SVG, drawn by Graphviz's ``dot``; raises DiagramError without it."""
     exe = shutil.which("dot")
     if exe is None:
         raise DiagramError(
@@ -71,6 +74,7 @@ def svg(active: str | None = None) -> str:
 
 
 def render(fmt: str, active: str | None = None) -> str:
+    """The diagram in ``fmt`` (one of :data:`FORMATS`); raises DiagramError for svg without Graphviz."""
     if fmt not in FORMATS:
         raise DiagramError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     return {"mermaid": mermaid, "dot": dot, "svg": svg}[fmt](active)

@@ -70,6 +70,7 @@ class Move:
     elapsed: float  # seconds spent in ``source`` (trio clock when running)
 
     def as_dict(self) -> dict[str, Any]:
+        """The move as plain data (event, source, dest, at, elapsed) for ``/status``."""
         return attrs.asdict(self)
 
 
@@ -101,12 +102,15 @@ class Lifecycle:
 
     @property
     def is_final(self) -> bool:
+        """Whether the machine is in a final state (``stopped``, ``failed``)."""
         return self.state in FINAL_STATES
 
     def may(self, event: str) -> bool:
+        """Whether ``event`` is legal in the current state (never in a final one)."""
         return not self.is_final and event in self.machine.get_triggers(self.state)
 
     def apply(self, event: str) -> Move | None:
+        """Apply ``event``: the :class:`Move` made, or ``None`` when it is not legal here (DESIGN §1)."""
         if not self.may(event):
             return None
         source = self.state

@@ -49,6 +49,7 @@ class SafeStream:
         self.broken = False
 
     def write(self, text: str) -> int:
+        """Write ``text``; never raises (a broken pipe diverts the stream to /dev/null)."""
         if self.broken:
             return len(text)
         try:
@@ -60,6 +61,7 @@ class SafeStream:
         return len(text)
 
     def flush(self) -> None:
+        """Flush; never raises."""
         if self.broken:
             return
         try:
@@ -70,6 +72,7 @@ class SafeStream:
             pass
 
     def isatty(self) -> bool:
+        """Whether the underlying stream is a terminal (False when it cannot tell)."""
         try:
             return self._stream.isatty()
         except (OSError, ValueError):
@@ -133,4 +136,5 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
 
 
 def get_logger(name: str = "resync_fsm") -> Any:
+    """A structlog logger named ``name`` (configured by :func:`configure_logging`)."""
     return structlog.get_logger(name)

@@ -26,6 +26,7 @@ _ON_ENTER = {"draining": "STOPPING=1"}
 
 
 class Notifier:
+    """Sends systemd's notify messages for one process (``environ``: default ``os.environ``)."""
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         environ = os.environ if environ is None else environ
         path = environ.get("NOTIFY_SOCKET", "")
@@ -38,9 +39,11 @@ class Notifier:
 
     @property
     def enabled(self) -> bool:
+        """Whether ``$NOTIFY_SOCKET`` is set: otherwise every send is a no-op."""
         return bool(self.address)
 
     def send(self, message: str) -> None:
+        """Send one datagram (``READY=1``, ``STATUS=…``); a failure is logged, never raised."""
         if not self.enabled:
             return
         try:
@@ -50,6 +53,7 @@ class Notifier:
             log.warning("notify_failed", error=str(exc))
 
     def on_move(self, move: Move) -> None:
+        """A lifecycle listener: ``STATUS=<state>`` on each move, ``STOPPING=1`` on draining."""
         extra = _ON_ENTER.get(move.dest)
         self.send(f"{extra}\nSTATUS={move.dest}" if extra else f"STATUS={move.dest}")
 

@@ -45,12 +45,15 @@ class TrioBridge:
     loop_name = "trio"
 
     async def run(self, fn: Callable[[], Awaitable[Any]]) -> Any:
+        """Await ``fn()`` here: the app shares the runner's trio loop."""
         return await fn()
 
     def call(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` now: the app's loop is this one."""
         fn()
 
     def to_trio(self, fn: Callable[[], None]) -> None:
+        """Call ``fn()`` now: already on the trio side."""
         fn()
 
 
@@ -63,6 +66,11 @@ class AsyncioBridge:
         self._token = trio.lowlevel.current_trio_token()
 
     async def run(self, fn: Callable[[], Awaitable[Any]]) -> Any:
+        """Run ``fn()`` as an asyncio task in a fresh context; wait for it from trio.
+
+        Cancelled on the trio side, the task is cancelled and given :data:`CANCEL_GRACE` seconds.
+        Returns its result; its exception is raised here.
+        """
         done = trio.Event()
 
         async def main() -> Any:
@@ -83,9 +91,11 @@ class AsyncioBridge:
         return task.result()
 
     def call(self, fn: Callable[[], None]) -> None:
+        """Schedule ``fn()`` on the host loop (``call_soon_threadsafe``, a fresh context)."""
         self.loop.call_soon_threadsafe(fn, context=contextvars.Context())
 
     def to_trio(self, fn: Callable[[], None]) -> None:
+        """Schedule ``fn()`` on the trio side through the trio token; a no-op once trio has finished."""
         try:
             self._token.run_sync_soon(fn)
         except trio.RunFinishedError:

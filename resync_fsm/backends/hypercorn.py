@@ -71,10 +71,12 @@ class HypercornServer(BridgedServer):
 
     @property
     def drain_budget(self) -> float:
+        """``graceful_timeout + shutdown_timeout`` seconds (see the Server interface)."""
         server = self.settings.server
         return server.graceful_timeout + server.shutdown_timeout
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+        """Bind (raising StartupError naming the address), then serve on the app's loop (see the Server interface)."""
         public, management = self._bind(self.config)
         sockets, urls = merged(public, management), urls_of(public)
         try:

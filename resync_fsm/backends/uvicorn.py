@@ -116,10 +116,12 @@ class UvicornServer(BridgedServer):
 
     @property
     def drain_budget(self) -> float:
+        """``graceful_timeout + shutdown_timeout`` plus :data:`UVICORN_PAUSES` seconds."""
         server = self.settings.server
         return server.graceful_timeout + server.shutdown_timeout + UVICORN_PAUSES
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+        """Bind (raising StartupError naming the address), then serve on the app's loop (see the Server interface)."""
         public, management = self._bind(socket_config(self.settings))
         sockets, urls = merged(public, management), urls_of(public)
         try:

@@ -29,6 +29,8 @@ class Backoff:
     cap: float = 1.0
 
     def delay(self, failures: int, rng: random.Random) -> float:
+        """Seconds to wait after ``failures`` failed attempts: exponential from the first delay,
+        capped, jittered by ``rng`` into [0.5, 1] of it (DESIGN §4)."""
         base = min(self.cap, self.initial * 2.0 ** (failures - 1))
         return base * rng.uniform(0.5, 1.0)
 
@@ -43,6 +45,7 @@ class ProbeBoard:
         self.listeners: list[Callable[[ProbeResult], None]] = []
 
     def update(self, result: ProbeResult) -> None:
+        """Record a probe's new result and tell every listener."""
         self.results[result.name] = result
         for listener in self.listeners:
             listener(result)
@@ -57,6 +60,7 @@ class ProbeBoard:
 
     @property
     def critical_ok(self) -> bool:
+        """Whether every critical probe is ok (readiness, DESIGN §4)."""
         return all(r.ok for r in self.results.values() if r.critical)
 
     def close_pending(self) -> None:
@@ -67,6 +71,7 @@ class ProbeBoard:
                                          message="probing stopped before an attempt finished"))
 
     def as_list(self) -> list[dict[str, object]]:
+        """Every result as plain data, targets redacted, for ``/status`` and ``check --json``."""
         return [r.as_dict() for r in self.results.values()]
 
 

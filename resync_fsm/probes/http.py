@@ -35,6 +35,11 @@ async def open_http_client(
 
 
 async def attempt_http(spec: ProbeSpec, client: httpx.AsyncClient) -> str:
+    """One HTTP GET of ``spec.url`` (redirects followed) with ``client``; returns the status line.
+
+    Raises :class:`~resync_fsm.errors.ProbeFailure` with a reason code (``http_status``,
+    ``refused``, ``timeout``, ``dns``, ``tls``, …) when it is not healthy (DESIGN §4).
+    """
     assert spec.url is not None
     try:
         # Streaming: the status is all we need, not the body.

@@ -24,6 +24,7 @@ _CANNOT_CONNECT_NOW = "57P03"
 
 
 def startup_packet(user: str, database: str) -> bytes:
+    """A PostgreSQL v3 startup packet for ``user`` and ``database`` (bytes), as pg_isready sends."""
     body = struct.pack("!i", _PROTOCOL_3)
     for key, value in (("user", user), ("database", database), ("application_name", "resync_fsm")):
         body += key.encode() + b"\0" + value.encode() + b"\0"
@@ -51,6 +52,11 @@ async def _receive_exactly(stream: trio.SocketStream, size: int) -> bytes:
 
 
 async def attempt_postgres(spec: ProbeSpec) -> str:
+    """Answer judged like pg_isready: ok when the server asks for authentication or accepts.
+
+    Raises :class:`~resync_fsm.errors.ProbeFailure` (``loading`` while starting up, ``protocol`` for
+    a foreign answer, socket reasons otherwise).
+    """
     if spec.url:
         url = urllib.parse.urlsplit(spec.url)
         host, port = url.hostname or "localhost", url.port or 5432

@@ -65,6 +65,11 @@ def _raise_error(error: str, verb: str) -> None:
 
 
 async def attempt_redis(spec: ProbeSpec) -> str:
+    """AUTH (from the URL's userinfo), SELECT, PING; returns ``PONG``.
+
+    Raises :class:`~resync_fsm.errors.ProbeFailure` (``auth``, ``loading``, ``protocol``, ``tls`` and
+    socket reasons).
+    """
     assert spec.url is not None
     url = urllib.parse.urlsplit(spec.url)
     host, port = url.hostname or "localhost", url.port or 6379

@@ -31,6 +31,8 @@ REASONS = (
 
 @attrs.frozen
 class ProbeResult:
+    """One probe's latest result: status ok|fail|skipped|pending, attempts, latency (ms), reason,
+    message (no secrets)."""
     name: str
     kind: str
     target: str  # redacted
@@ -43,13 +45,16 @@ class ProbeResult:
 
     @classmethod
     def pending(cls, spec: ProbeSpec) -> ProbeResult:
+        """The result before the first attempt ends."""
         return cls(spec.name, spec.kind, spec.target, spec.critical)
 
     @property
     def ok(self) -> bool:
+        """Whether the probe passed."""
         return self.status == "ok"
 
     def as_dict(self) -> dict[str, Any]:
+        """The result as plain data for ``/status`` and JSON."""
         data = attrs.asdict(self)
         data["message"] = scrub(self.message)
         return data

@@ -52,6 +52,10 @@ async def connect(host: str, port: int) -> AsyncIterator[trio.SocketStream]:
 
 
 async def attempt_tcp(spec: ProbeSpec) -> str:
+    """Open (and close) a TCP connection to ``spec.host:spec.port``; returns ``open``.
+
+    Raises :class:`~resync_fsm.errors.ProbeFailure` (``refused``, ``timeout``, ``dns``, ``unreachable``, ``network``).
+    """
     assert spec.host is not None and spec.port is not None
     async with connect(spec.host, spec.port):
         return "connected"

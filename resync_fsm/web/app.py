@@ -33,6 +33,7 @@ async def complete_lifespan(receive: Receive, send: Send) -> None:
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
+    """The built-in ASGI app: the status page at ``/`` (from the runner's status extension), 404 elsewhere."""
     if scope["type"] == "lifespan":
         await complete_lifespan(receive, send)
         return

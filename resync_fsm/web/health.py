@@ -46,11 +46,17 @@ _Route = Callable[[Scope, Send], Awaitable[None]]
 class HealthView(Protocol):
     """What the endpoints read; the runner provides it."""
 
-    def live(self) -> tuple[bool, str]: ...
+    def live(self) -> tuple[bool, str]:
+        """(live, state): false only once the lifecycle failed."""
+        ...
 
-    def ready(self) -> tuple[bool, str]: ...
+    def ready(self) -> tuple[bool, str]:
+        """(ready, state): true only while serving with every critical probe ok."""
+        ...
 
-    def status(self) -> dict[str, Any]: ...
+    def status(self) -> dict[str, Any]:
+        """The ``/status`` document (JSON-ready, nothing secret)."""
+        ...
 
 
 class HealthWrapper:

@@ -38,6 +38,7 @@ def _rows(cells: list[list[Any]]) -> str:
 
 
 def render_page(status: dict[str, Any], *, refresh: int = 2) -> bytes:
+    """The status page as HTML bytes for ``status`` (the ``/status`` document)."""
     state = str(status["state"])
     history = [
         [time.strftime("%H:%M:%S", time.localtime(m["at"])), m["event"], m["source"], m["dest"],
