@@ -15,18 +15,18 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import attrs
 import trio
 
 from ..errors import root_error
 from ..lifecycle import Lifecycle, Move
 from ..logs import get_logger
 from ..notify import Notifier
-from ..probes import ProbeBoard, probe_board
+from ..probes import ProbeBoard
 from ..settings.model import Settings
 from ..web.asgi import ASGIApp
 from . import outcome, signals
 from .activities import activity_for
+from .events import Event, Load, Probe, default_probe
 
 if TYPE_CHECKING:
     from ..backends.interface import Backend
@@ -37,33 +37,6 @@ if TYPE_CHECKING:
 __all__ = ["Event", "Load", "Probe", "Runner"]
 
 log = get_logger("resync_fsm.runner")
-
-Load = Callable[[], Awaitable[Settings]]
-# probe(board, settings, deadline (trio clock, seconds), until_settled)
-Probe = Callable[[ProbeBoard, Settings, float, bool], Awaitable[None]]
-
-
-@attrs.frozen
-class Event:
-    """One event for the lifecycle: ``name`` is a trigger of the table (``start``, ``drain``, …).
-
-    ``error`` travels with ``fail`` (and with a ``drain`` caused by a fault while
-    serving, which ends ``failed`` after the drain); ``signum`` names the signal
-    behind a ``drain``; ``force`` makes a ``drain`` while draining stop at once;
-    ``epoch`` is the state visit that posted it (``None``: always current).
-    """
-
-    name: str
-    error: BaseException | None = None
-    signum: int | None = None
-    force: bool = False
-    epoch: int | None = None
-
-
-async def default_probe(board: ProbeBoard, settings: Settings, deadline: float, settle: bool) -> None:
-    """The real probes (:func:`resync_fsm.probes.probe_board`)."""
-    await probe_board(board, deadline=deadline, until_settled=settle)
-
 
 class Runner:
     """Runs one lifecycle; ``await runner.run()`` returns the exit code (DESIGN §1, §2).

@@ -16,14 +16,15 @@ once instead, then builds these classes from values it already parsed (see
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
 
-from ..errors import Invalid
-from ..redaction import MASK, redact_url, register_secret
-from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field
+from ..redaction import redact_url
+from .derive import CROSS_FIELD, Parsed, field_error, from_table, section_fields, server_conflicts, shown
+from .derive import table as _table
+from .fields import FIELDS, PROBE_FIELDS, SECTIONS
 
 __all__ = [
     "AccessLogSettings",
@@ -42,98 +43,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
-class Parsed:
-    """A value the loader already parsed with its field's parser: the converter passes it through."""
-
-    value: Any
-
-
-def field_error(exc: BaseException) -> str:
-    """What a parser's failure means for its field, never quoting the value.
-
-    ``expected ...`` from an :class:`~resync_fsm.errors.Invalid`; any other
-    exception from a parser (a bug, or input deep enough for a
-    ``RecursionError``) is still this field's problem, not a crash (issue 13).
-    """
-    if isinstance(exc, Invalid):
-        return f"expected {exc.expected}"
-    return f"could not be parsed ({type(exc).__name__})"
-
-
-_HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path", "server.metrics_path")
-_CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop")
-
-
-def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    """Server fields that cannot go together: ``[(("server.livez_path", "server.readyz_path"), message)]``.
-
-    ``values`` maps field paths to parsed values. One path cannot answer both
-    liveness and readiness (DESIGN §5): the second route would never be reached.
-    Uvicorn serves asyncio and uvloop only (issue "a second engine").
-    """
-    by_path: dict[str, list[str]] = {}
-    for key in _HEALTH_PATHS:
-        by_path.setdefault(values[key], []).append(key)
-    found = [(tuple(keys), f"must differ, all are {path!r}") for path, keys in by_path.items() if len(keys) > 1]
-    if values["server.engine"] == "uvicorn" and values["server.loop"] == "trio":
-        found.append((("server.engine", "server.loop"),
-                      "server.engine = 'uvicorn' cannot serve server.loop = 'trio' (Uvicorn runs on asyncio or "
-                      "uvloop only): choose server.loop 'asyncio' or 'uvloop', or server.engine 'hypercorn'"))
-    return found
-
-
-def _table(value: Any) -> Any:  # pragma: no cover - replaced by _from_table
-    """Placeholder converter: marks an attribute whose parser comes from the table."""
-    return value
-
-
-def _converter(spec: Field, path: str) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        if type(value) is Parsed:
-            return value.value
-        if value is spec.default or (value is None and spec.default is None and not spec.required):
-            return value
-        if spec.secret:
-            register_secret(value)
-        try:
-            return spec.parse(value)
-        except Exception as exc:  # every parser failure names the field
-            raise ValueError(f"{path}: {field_error(exc)}") from None
-
-    return convert
-
-
-def _url_repr(value: str | None) -> str:
-    return repr(redact_url(value) if value else value)
-
-
-def _from_table(specs: Iterable[Field]) -> Any:
-    """An attrs ``field_transformer`` filling each attribute in from the field of the same name."""
-    by_key = {spec.key: spec for spec in specs}
-
-    def transform(cls: type, attributes: list[attrs.Attribute[Any]]) -> list[attrs.Attribute[Any]]:
-        if [a.name for a in attributes] != list(by_key):
-            raise TypeError(f"{cls.__name__} must declare exactly the table's keys, in order: {list(by_key)}")
-        out = []
-        for a in attributes:
-            spec = by_key[a.name]
-            path = f"{spec.section}.{spec.key}"
-            out.append(a.evolve(
-                default=attrs.NOTHING if spec.required else spec.default,
-                converter=_converter(spec, path),
-                repr=False if spec.secret else _url_repr if spec.url else True,
-            ))
-        return out
-
-    return transform
-
-
-def _section(name: str) -> Any:
-    return _from_table(f for f in FIELDS if f.section == name)
-
-
-@attrs.frozen(field_transformer=_section("server"))
+@attrs.frozen(field_transformer=section_fields("server"))
 class ServerSettings:
     """``[server]``: what to serve, where, and the drain timings (seconds, floats)."""
 
@@ -171,12 +81,12 @@ class ServerSettings:
 
     def __attrs_post_init__(self) -> None:
         """Health paths must differ, and so on (the loader reports these as problems instead)."""
-        values = {key: getattr(self, key.split(".", 1)[1]) for key in _CROSS_FIELD}
+        values = {key: getattr(self, key.split(".", 1)[1]) for key in CROSS_FIELD}
         for keys, message in server_conflicts(values):
             raise ValueError(f"{' and '.join(keys)}: {message}")
 
 
-@attrs.frozen(field_transformer=_section("startup"))
+@attrs.frozen(field_transformer=section_fields("startup"))
 class StartupSettings:
     """``[startup]``: the deadline for all probes (seconds) and whether missing it fails."""
 
@@ -184,7 +94,7 @@ class StartupSettings:
     timeout: float = attrs.field(default=None, converter=_table)
 
 
-@attrs.frozen(field_transformer=_section("log"))
+@attrs.frozen(field_transformer=section_fields("log"))
 class LogSettings:
     """``[log]``: level (debug … critical, lower case) and format (auto, console, json)."""
 
@@ -192,7 +102,7 @@ class LogSettings:
     format: str = attrs.field(default=None, converter=_table)
 
 
-@attrs.frozen(field_transformer=_section("tls"))
+@attrs.frozen(field_transformer=section_fields("tls"))
 class TLSSettings:
     """``[tls]``: PEM file paths, the TLS 1.2 cipher list and the client-certificate mode (none,
     optional, required). Certificate and key are checked to match (the loader reports it instead)."""
@@ -215,7 +125,7 @@ class TLSSettings:
         return self.certfile is not None and self.keyfile is not None
 
 
-@attrs.frozen(field_transformer=_section("access_log"))
+@attrs.frozen(field_transformer=section_fields("access_log"))
 class AccessLogSettings:
     """``[access_log]``: one ``access`` event per request when ``enabled``; health endpoints with ``health``."""
 
@@ -223,7 +133,7 @@ class AccessLogSettings:
     health: bool = attrs.field(default=None, converter=_table)
 
 
-@attrs.frozen(field_transformer=_section("resync"))
+@attrs.frozen(field_transformer=section_fields("resync"))
 class ResyncSettings:
     """Resync's own variables (DESIGN §3); secrets are left out of ``repr``, URLs shown masked."""
 
@@ -244,7 +154,7 @@ class ResyncSettings:
     require_llm_at_boot: bool = attrs.field(default=None, converter=_table)
 
 
-@attrs.frozen(field_transformer=_from_table(PROBE_FIELDS))
+@attrs.frozen(field_transformer=from_table(PROBE_FIELDS))
 class ProbeSpec:
     """One dependency to probe before serving (DESIGN §4); ``name`` and ``kind`` are required.
 
@@ -327,7 +237,7 @@ class Settings:
         for name in SECTIONS:
             section = getattr(self, name)
             out[name] = {
-                a.name: _shown(_BY_PATH[f"{name}.{a.name}"], getattr(section, a.name))
+                a.name: shown(_BY_PATH[f"{name}.{a.name}"], getattr(section, a.name))
                 for a in attrs.fields(type(section))
             }
         out["probes"] = [
@@ -350,13 +260,3 @@ _CLASSES: dict[str, type] = {name: type(getattr(Settings(), name)) for name in S
 def section_class(name: str) -> Any:
     """The attrs class of the section ``name`` in :data:`SECTIONS` (``"server"`` → :class:`ServerSettings`)."""
     return _CLASSES[name]
-
-
-def _shown(spec: Field, value: Any) -> Any:
-    if value is None:
-        return None
-    if spec.secret:
-        return MASK
-    if spec.url:
-        return redact_url(value)
-    return list(value) if isinstance(value, tuple) else value
