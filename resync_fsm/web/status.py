@@ -15,8 +15,9 @@ __all__ = ["status_document"]
 
 def status_document(runner: Runner) -> dict[str, Any]:
     """A JSON-ready dict: ``state``, ``since`` (wall clock, s), ``uptime`` (s), ``version``, ``loop``,
-    ``ready``, ``binds``, ``history`` (transitions), ``probes`` (results, targets redacted)."""
-    return {
+    ``ready``, ``binds``, ``history`` (transitions), ``probes`` (results, targets redacted); with
+    ``server.workers > 1``, ``workers`` (pid, generation, slot, state, uptime, requests, restarts)."""
+    document: dict[str, Any] = {
         "state": runner.state,
         "since": runner.lifecycle.since_wall,
         "uptime": round(time.time() - runner.started_wall, 3),
@@ -27,3 +28,7 @@ def status_document(runner: Runner) -> dict[str, Any]:
         "history": [move.as_dict() for move in runner.lifecycle.history],
         "probes": runner.board.as_list(),
     }
+    workers = getattr(runner.server.server if runner.server else None, "workers", None)
+    if workers is not None:
+        document["workers"] = workers()
+    return document
