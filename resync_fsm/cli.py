@@ -111,9 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "config":
         return _config(args)
     if args.command == "check":
-        from .check import check
-
         try:
+            from .check import check
+
             return check(_load_kwargs(args), as_json=args.json, command=args.cmd)
         except (KeyboardInterrupt, BaseExceptionGroup) as exc:  # trio may wrap it in a group
             if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:

@@ -9,6 +9,7 @@ import os
 import re
 import shlex
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,17 +109,20 @@ def unit() -> configparser.ConfigParser:
 
 def test_systemd_unit_matches_the_runner() -> None:
     service = unit()["Service"]
-    assert service["Type"] == "notify" and service["NotifyAccess"] == "main"
+    assert service["Type"] in ("notify", "notify-reload") and service["NotifyAccess"] == "main"
     argv = shlex.split(service["ExecStart"])
     assert argv[1:3] == ["-m", "resync_fsm"]
     settings = settings_for(["run", *argv[3:]], {})
     server = settings.server
+    if service["Type"] == "notify-reload":  # SIGHUP reloads only with workers; the supervisor drains them
+        assert server.workers > 1 and service["KillMode"] == "mixed"
     assert int(service["TimeoutStopSec"]) >= server.drain_delay + server.graceful_timeout + server.shutdown_timeout
     assert int(service["WatchdogSec"]) > 0
     assert service["RestartPreventExitStatus"] == "78"
 
 
-async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> None:
+async def _notified(tmp_path: Path, backend: FakeServer, while_serving: Callable[[Runner], None]) -> list[str]:
+    """The notify messages of a runner that serves, calls ``while_serving(runner)``, then drains."""
     path = str(tmp_path / "notify.sock")
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as receiver:
         receiver.bind(path)
@@ -130,11 +134,13 @@ async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> No
         async def app(scope, receive, send):  # type: ignore[no-untyped-def]
             pass
 
-        runner = Runner(load, backend=FakeServer(), app=app, handle_signals=False,
+        runner = Runner(load, backend=backend, app=app, handle_signals=False,
                         notifier=Notifier({"NOTIFY_SOCKET": path}))
         async with trio.open_nursery() as nursery:
             nursery.start_soon(runner.run)
             await runner.wait_for_state("serving")
+            await trio.testing.wait_all_tasks_blocked()
+            while_serving(runner)
             await trio.testing.wait_all_tasks_blocked()
             runner.request_drain()
         messages = []
@@ -143,8 +149,26 @@ async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> No
                 messages.append(receiver.recv(4096).decode())
             except BlockingIOError:
                 break
+    return messages
+
+
+async def test_the_runner_sends_what_type_notify_waits_for(tmp_path: Path) -> None:
+    messages = await _notified(tmp_path, FakeServer(), lambda runner: None)
     assert "READY=1\nSTATUS=serving" in messages
     assert "STOPPING=1\nSTATUS=draining" in messages
+
+
+async def test_a_reload_sends_what_type_notify_reload_waits_for(tmp_path: Path) -> None:
+    reloaded = []
+
+    class Reloading(FakeServer):
+        async def reload(self) -> None:
+            reloaded.append(True)
+
+    messages = await _notified(tmp_path, Reloading(), Runner.request_reload)
+    assert reloaded == [True]
+    start = next(i for i, m in enumerate(messages) if m.startswith("RELOADING=1\nMONOTONIC_USEC="))
+    assert "READY=1\nSTATUS=serving" in messages[start + 1:]
 
 
 def test_kubernetes_scrape_annotations_point_at_the_metrics_endpoint() -> None:

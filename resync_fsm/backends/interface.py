@@ -17,7 +17,7 @@ import trio
 from ..settings.model import Settings
 from ..web.asgi import ASGIApp
 
-__all__ = ["Backend", "Server"]
+__all__ = ["Backend", "Server", "Supervisor"]
 
 
 class Server(Protocol):
@@ -45,6 +45,22 @@ class Server(Protocol):
 
         A server may also offer ``abort()``: cut every connection at once, called before its
         task is cancelled when the drain budget ran out or a stop was forced."""
+
+
+class Supervisor(Server, Protocol):
+    """A :class:`Server` of several processes (``server.workers > 1``, :mod:`.workers`): the runner uses
+    these methods when the server has them (``getattr``), and a backend whose ``imports_app`` is false
+    gets a health wrapper around no app (the processes import it)."""
+
+    async def reload(self) -> None:
+        """SIGHUP: replace every process with one running a fresh import of the app; the old ones drain
+        only once the new ones serve; a new set that fails to start is discarded (logged)."""
+
+    def view_changed(self) -> None:
+        """The runner's state or readiness may have changed: carry it to every process now."""
+
+    def workers(self) -> list[dict[str, object]]:
+        """The processes for ``/status``: pid, generation, state, uptime, requests, restarts."""
 
 
 # on_fault(error): an error while serving (the app's lifespan died) that must drain, then fail.

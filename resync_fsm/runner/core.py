@@ -130,6 +130,28 @@ class Runner:
             raise RuntimeError("the runner is not running")
         trio.from_thread.run_sync(lambda: self.request_drain(force=force), trio_token=self._token)
 
+    def request_reload(self) -> None:
+        """SIGHUP: ask a server of worker processes to reload (``server.workers > 1``), telling systemd
+        ``RELOADING=1`` then ``READY=1`` (``Type=notify-reload``); otherwise logged and ignored.
+        The state stays ``serving`` throughout: a reload never stops serving."""
+        reload = getattr(self.server.server if self.server else None, "reload", None)
+        if reload is None or self.state != "serving":
+            reason = ("reload needs worker processes (server.workers > 1); nothing to reload in-process"
+                      if reload is None else f"nothing to reload while {self.state}")
+            log.warning("signal_ignored", signal="SIGHUP", state=self.state, reason=reason)
+            return
+        log.info("signal_received", signal="SIGHUP", state=self.state, action="reload")
+
+        async def reloading() -> None:
+            self.notifier.send(f"RELOADING=1\nMONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}"
+                               "\nSTATUS=reloading")
+            try:
+                await reload()
+            finally:
+                self.notifier.send(f"READY=1\nSTATUS={self.state}")
+
+        self.nursery.start_soon(reloading)
+
     def fail(self, error: BaseException) -> None:
         """End the lifecycle in ``failed`` with ``error`` (its exit code, DESIGN §2)."""
         self._post(Event("fail", error=error))

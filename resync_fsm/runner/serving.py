@@ -17,6 +17,8 @@ from ..errors import StartupError
 from ..logs import get_logger
 from ..probes import ProbeBoard
 from ..settings.model import Settings
+from ..web.asgi import Receive, Scope, Send
+from ..web.exposure import public_status
 from ..web.health import HealthWrapper
 from .activities import activity
 
@@ -62,6 +64,7 @@ class ServerHandle:
                              engine=engine)
                     if runner.state == "serving":
                         runner.notifier.send("READY=1\nSTATUS=serving")
+                    view_changed(runner)
                 if not self.shutdown_requested:
                     raise StartupError("the server stopped without being asked to")
             except Exception as exc:
@@ -97,15 +100,21 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
     assert runner.settings is not None
     settings = runner.settings
     server = settings.server
-    app = runner.app if runner.app is not None else load_app(server.app, factory=server.factory,
-                                                             app_dir=server.app_dir)
+    backend = runner.backend if runner.backend is not None else select_backend(settings)
+    if runner.app is not None:
+        app = runner.app
+    elif getattr(backend, "imports_app", True):
+        app = load_app(server.app, factory=server.factory, app_dir=server.app_dir)
+    else:
+        app = _served_elsewhere  # worker processes import it (server.workers > 1)
     runner.wrapper = HealthWrapper(app, runner, livez=server.livez_path, readyz=server.readyz_path,
                                    status=server.status_path, limit=server.limit_concurrency,
                                    metrics=runner.metrics, metrics_path=server.metrics_path,
                                    public_status=public_status(settings, app),
                                    public_metrics=not server.management_bind)
-    backend = runner.backend if runner.backend is not None else select_backend(settings)
     runner.server = handle = ServerHandle(backend(runner.wrapper, settings, runner.fault_while_serving))
+    if hasattr(handle.server, "view_changed"):
+        runner.listeners.append(lambda move: view_changed(runner))
     if runner.freeze_gc:
         # Everything imported and built so far lives as long as the process. Frozen, a full collection
         # while serving no longer walks it: measured under load, 20-29 ms pauses became 2-3 ms
@@ -119,16 +128,15 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
             nursery.start_soon(_watch, runner, settings)
 
 
-def public_status(settings: Settings, app: object) -> bool:
-    """Whether the public listeners serve ``status_path`` and the status page (``server.expose_status``;
-    unset: only the built-in app, whose page is its whole content, and only without a management
-    listener — docs/operations.md "Exposure")."""
-    from ..web.app import app as builtin
+def view_changed(runner: Runner) -> None:
+    """Tell a server of several processes that the state or readiness may have changed (a no-op otherwise)."""
+    changed = getattr(runner.server.server if runner.server else None, "view_changed", None)
+    if changed is not None:
+        changed()
 
-    expose = settings.server.expose_status
-    if expose is not None:
-        return expose
-    return app is builtin and not settings.server.management_bind
+
+async def _served_elsewhere(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("the app is served by worker processes, not this one")
 
 
 async def _retry_until_ok(runner: Runner, settings: Settings) -> None:
@@ -138,6 +146,7 @@ async def _retry_until_ok(runner: Runner, settings: Settings) -> None:
     await runner.probe(runner.board, settings, math.inf, False)
     if not was_ready:
         log.info("readiness_changed", ready=runner.board.critical_ok, reason="critical probes pass")
+        view_changed(runner)
 
 
 async def _watch(runner: Runner, settings: Settings) -> None:
@@ -157,3 +166,4 @@ async def _watch(runner: Runner, settings: Settings) -> None:
             failing = [r.name for r in round_board.results.values() if not r.ok]
             log.warning("readiness_changed", ready=runner.board.critical_ok, failing=failing,
                         reason="watch: critical probes " + ("pass" if not failing else "fail"))
+            view_changed(runner)

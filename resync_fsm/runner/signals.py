@@ -5,7 +5,7 @@
 | SIGTERM | graceful drain | ignored, logged: stays graceful (process managers repeat it) |
 | SIGINT | graceful drain; during start-up: interrupted, exit 130 | forced stop, exit 130 (Ctrl-C again) |
 | SIGQUIT | forced stop at once, exit 131 | forced stop, exit 131 |
-| SIGHUP | logged and ignored: reload needs workers (server.workers > 1) | same |
+| SIGHUP | reload the workers (server.workers > 1; ``Runner.request_reload``); else logged, ignored | ignored |
 | SIGUSR1, SIGUSR2 | logged and ignored | same |
 
 Signals can only be received on the main thread: embedded elsewhere the runner
@@ -36,7 +36,6 @@ log = get_logger("resync_fsm.signals")
 
 DEFAULT_FORCE_SIGNAL = signal.SIGTERM
 _IGNORED: dict[int, str] = {
-    signal.SIGHUP: "reload needs worker processes (server.workers > 1); nothing to reload in-process",
     signal.SIGUSR1: "no meaning here",
     signal.SIGUSR2: "no meaning here",
 }
@@ -80,6 +79,9 @@ def _readiness_at_once(runner: Runner) -> None:
 def on_signal(runner: Runner, signum: int) -> None:
     """Post what ``signum`` means in the runner's current state (the table above), and log it."""
     name = signal.Signals(signum).name
+    if signum == signal.SIGHUP:
+        runner.request_reload()
+        return
     if signum in _IGNORED:
         log.warning("signal_ignored", signal=name, state=runner.state, reason=_IGNORED[signum])
         return

@@ -53,7 +53,7 @@ def field_error(exc: BaseException) -> str:
 
 
 _HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path", "server.metrics_path")
-CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop")
+CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop", "server.workers", "server.management_bind")
 
 
 def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
@@ -71,6 +71,10 @@ def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]
         found.append((("server.engine", "server.loop"),
                       "server.engine = 'uvicorn' cannot serve server.loop = 'trio' (Uvicorn runs on asyncio or "
                       "uvloop only): choose server.loop 'asyncio' or 'uvloop', or server.engine 'hypercorn'"))
+    if values["server.workers"] > 1 and values["server.management_bind"]:
+        found.append((("server.workers", "server.management_bind"),
+                      "a management listener is not supported with worker processes yet: run one process "
+                      "(server.workers = 1, one per pod on Kubernetes) or drop server.management_bind"))
     return found
 
 

@@ -84,6 +84,24 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "engine", p.engine_name, "hypercorn",
        "The HTTP server: hypercorn (any loop, HTTP/2) or uvicorn (asyncio or uvloop only, "
        "faster; pip install 'resync_fsm[uvicorn]').", flag="--engine"),
+    _f("server", "workers", p.integer(1, 256), 1,
+       "Worker processes serving the app (1: in this process). Above 1 this process validates, probes "
+       "and binds once, then supervises that many workers (replaced when they die, recycled after "
+       "max_requests, swapped on SIGHUP); for VMs, where one process would use one core.",
+       flag="--workers"),
+    _f("server", "crash_loop_deaths", p.integer(1, 1000), 5,
+       "Worker deaths within crash_loop_seconds that end the run in failed (exit 70): a crash loop."),
+    _f("server", "crash_loop_seconds", _positive_seconds, 60.0,
+       "The window, in seconds, over which worker deaths count as a crash loop."),
+    _f("server", "worker_heartbeat_timeout", _positive_seconds, 30.0,
+       "Seconds a serving worker may leave the supervisor's heartbeat unanswered (its loop blocked) "
+       "before it is killed and replaced (Gunicorn's --timeout)."),
+    _f("server", "max_requests", p.integer(0, 1_000_000_000), 0,
+       "Requests a worker serves before it is replaced (its replacement serves first; 0: never). "
+       "Gunicorn's --max-requests.", flag="--max-requests"),
+    _f("server", "max_requests_jitter", p.integer(0, 1_000_000_000), 0,
+       "Up to this many requests added at random to each worker's max_requests, so that workers do "
+       "not all recycle at once (Gunicorn's --max-requests-jitter).", flag="--max-requests-jitter"),
     _f("server", "graceful_timeout", _seconds, 25.0,
        "Seconds in-flight requests get to finish once the listener closes (0: cut them at once).",
        flag="--graceful-timeout"),

@@ -17,7 +17,7 @@ import ipaddress
 from collections.abc import Iterable, MutableMapping
 from typing import Any
 
-__all__ = ["Listeners"]
+__all__ = ["Listeners", "public_status"]
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -67,3 +67,15 @@ class Listeners:
         if wanted is None:
             return False
         return None in wanted or _ip(str(host)) in wanted
+
+
+def public_status(settings: Any, app: object) -> bool:
+    """Whether the public listeners serve ``status_path`` and the status page (``server.expose_status``;
+    unset: only the built-in app, whose page is its whole content, and only without a management
+    listener — docs/operations.md "Exposure")."""
+    from .app import app as builtin
+
+    expose = settings.server.expose_status
+    if expose is not None:
+        return bool(expose)
+    return app is builtin and not settings.server.management_bind

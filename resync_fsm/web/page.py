@@ -50,6 +50,12 @@ def render_page(status: dict[str, Any], *, refresh: int = 2) -> bytes:
          "" if p["latency_ms"] is None else f"{p['latency_ms']:.0f} ms", p["reason"] or "", p["message"]]
         for p in status["probes"]
     ]
+    workers = ""
+    if "workers" in status:
+        rows = [[w["pid"], w["generation"], w["state"], f"{w['uptime']:.0f} s", w["requests"], w["restarts"]]
+                for w in status["workers"]]
+        workers = ("<h2>Workers</h2>\n<table><tr><th>pid</th><th>generation</th><th>state</th><th>uptime</th>"
+                   f"<th>requests</th><th>restarts</th></tr>\n{_rows(rows)}</table>")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{refresh}">
 <title>resync_fsm: {html.escape(state)}</title>
@@ -74,6 +80,7 @@ svg {{ max-width: 100%; height: auto; }}
 <table><tr><th>name</th><th>kind</th><th>target</th><th>critical</th><th>status</th><th>attempts</th>
 <th>latency</th><th>reason</th><th>message</th></tr>
 {_rows(probes)}</table>
+{workers}
 </body></html>
 """
     return page.encode()

@@ -16,8 +16,9 @@ __all__ = ["status_document"]
 def status_document(runner: Runner) -> dict[str, Any]:
     """A JSON-ready dict: ``state``, ``since`` (wall clock, s), ``uptime`` (s), ``version``, ``loop``,
     ``ready``, ``binds`` (public URLs), ``management`` (the management listeners' URLs), ``history``
-    (transitions), ``probes`` (results, targets redacted)."""
-    return {
+    (transitions), ``probes`` (results, targets redacted); with ``server.workers > 1``, ``workers``
+    (pid, generation, slot, state, uptime, requests, restarts)."""
+    document: dict[str, Any] = {
         "state": runner.state,
         "since": runner.lifecycle.since_wall,
         "uptime": round(time.time() - runner.started_wall, 3),
@@ -29,3 +30,7 @@ def status_document(runner: Runner) -> dict[str, Any]:
         "history": [move.as_dict() for move in runner.lifecycle.history],
         "probes": runner.board.as_list(),
     }
+    workers = getattr(runner.server.server if runner.server else None, "workers", None)
+    if workers is not None:
+        document["workers"] = workers()
+    return document

@@ -205,3 +205,23 @@ class _LazyEvent:
 
 
 _CRASH = _LazyEvent()
+
+
+async def pid_app(scope: Any, receive: Any, send: Any) -> None:
+    """Answers the serving process's pid (to tell worker processes apart)."""
+    import os
+
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await _respond(send, 200, str(os.getpid()).encode())
+
+
+async def crash_app(scope: Any, receive: Any, send: Any) -> None:
+    """Its lifespan startup ends the process at once (exit 3): a worker that can never start."""
+    import os
+
+    if scope["type"] == "lifespan":
+        await receive()
+        os._exit(3)
+    await _respond(send, 200, b"never")

@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -56,6 +56,14 @@ class Cli:
                         return event
                 if self.closed:
                     raise AssertionError(f"exited before logging {name}: {self.stdout_lines[-5:]}")
+                await self._changed.wait()
+
+    async def wait_for(self, condition: Callable[[list[dict[str, Any]]], bool]) -> None:
+        """Until ``condition(events)`` holds (bounded by LIMIT)."""
+        with trio.fail_after(LIMIT):
+            while not condition(self.events):
+                if self.closed:
+                    raise AssertionError(f"exited first: {self.stdout_lines[-5:]}")
                 await self._changed.wait()
 
     async def url(self) -> str:

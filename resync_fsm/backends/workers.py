@@ -1,0 +1,330 @@
+"""``server.workers > 1``: a supervisor behind the :class:`~.interface.Server` interface (issue 17).
+
+The runner's process validates and probes once; this server then binds every
+listener itself (the sockets outlive any worker, as socket activation's do) and
+keeps ``server.workers`` worker processes (:mod:`resync_fsm.worker`) serving on
+them, each the engine's own backend on ``server.loop``. Readiness stays the
+lifecycle's: every change of the runner's view (:meth:`WorkerPool.view_changed`)
+and every heartbeat carries it to every worker, whose ``/readyz`` answers from it.
+
+- A worker that dies is logged (pid, exit code or signal) and replaced after a
+  capped backoff (:mod:`.supervision`); ``crash_loop_deaths`` deaths within
+  ``crash_loop_seconds`` is a crash loop: a :class:`StartupError` (exit 70) before
+  serving, a fault (drain, then ``failed``, exit 70) after. One that leaves the
+  heartbeat unanswered for ``worker_heartbeat_timeout`` is killed and replaced.
+- ``max_requests``: the replacement serves before the old worker drains (Gunicorn's
+  recycling, with capacity kept). :meth:`reload` (SIGHUP): a whole new generation
+  with a fresh import of the app; only once every new worker has completed its
+  lifespan startup do the old ones drain. A new generation that fails leaves the
+  old one serving.
+- :meth:`shutdown`: ``drain`` to every worker at once; stragglers past the
+  graceful and lifespan shutdown timeouts are killed, and logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, cast
+
+import trio
+from hypercorn.config import Sockets
+
+from ..errors import StartupError
+from ..logs import get_logger
+from ..settings.model import Settings
+from ..web.asgi import ASGIApp
+from ..web.health import HealthView
+from .binding import bind_all, close_all, socket_config, urls_of
+from .supervision import CrashLoop, recycle_limit
+from .worker_process import Worker, describe_exit, worker_settings
+
+__all__ = ["EXIT_ALLOWANCE", "WorkerPool", "workers_backend"]
+
+log = get_logger("resync_fsm.workers")
+
+EXIT_ALLOWANCE = 0.5  # seconds a drained worker gets to exit (and a killed one to be reaped)
+START_ALLOWANCE = 30.0  # seconds for a worker's interpreter and the app's import, beyond server.startup_timeout
+
+
+class WorkerPool:
+    """The supervisor: ``app`` is the runner's health wrapper, whose ``view`` every worker answers from."""
+
+    def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None]) -> None:
+        self.view: HealthView = cast(Any, app).view
+        self.settings, self.on_fault = settings, on_fault
+        server = settings.server
+        self.size = server.workers
+        self.crash_loop = CrashLoop(server.crash_loop_deaths, server.crash_loop_seconds)
+        self.generation = 1
+        self.current: list[Worker] = []  # the serving set: what counts as capacity
+        self.live: set[Worker] = set()  # every process not yet reaped
+        self.restarts = [0] * self.size
+        self._stop, self._stopping, self._started, self._reloading = trio.Event(), False, False, False
+        self._error: StartupError | None = None
+        self._wake = trio.Event()
+        self._nursery: trio.Nursery | None = None
+        self._fds: list[int] = []
+        self._sockets = Sockets([], [], [])
+        self._child_settings = settings
+        self._ping = 0
+
+    @property
+    def drain_budget(self) -> float:
+        """Seconds from shutdown() to the last worker's exit, at most (see the Server interface)."""
+        server = self.settings.server
+        return server.graceful_timeout + server.shutdown_timeout + 2 * EXIT_ALLOWANCE
+
+    async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+        """Bind in the parent, start the workers, supervise them until shut down (see the Server interface)."""
+        sockets = bind_all(socket_config(self.settings), self.settings.server.bind)
+        self._sockets = sockets
+        self._fds = [s.fileno() for s in (*sockets.secure_sockets, *sockets.insecure_sockets)]
+        self._child_settings = worker_settings(self.settings, self._fds)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                self.current = [self._start(slot) for slot in range(self.size)]
+                await self._until(lambda: len(self.current) == self.size
+                                  and all(w.ready.is_set() for w in self.current))
+                self._started = True
+                log.info("workers_serving", workers=self.size, pids=[w.pid for w in self.current])
+                task_status.started(urls_of(sockets))
+                nursery.start_soon(self._heartbeat)
+                await self._stop.wait()
+                await self._drain_all()
+                nursery.cancel_scope.cancel()
+        finally:
+            self._nursery = None  # closed: nothing more to tell the workers
+            with trio.CancelScope(shield=True):
+                await self._reap(self.live)
+            close_all(sockets)
+
+    def shutdown(self) -> None:
+        """Fan the drain out: every worker closes its listener and finishes its in-flight work."""
+        self._stopping = True
+        self._stop.set()
+
+    def view_changed(self) -> None:
+        """The runner's state or readiness may have changed: tell every worker now."""
+        if self._nursery is not None and not self._stop.is_set():
+            self._nursery.start_soon(self._broadcast, {"view": self._view()})
+
+    def workers(self) -> list[dict[str, Any]]:
+        """Every worker process, for ``/status`` (see :meth:`Worker.as_status`)."""
+        return [w.as_status(self.restarts[w.slot]) for w in sorted(self.live, key=lambda w: (w.slot, w.generation))]
+
+    async def reload(self) -> None:
+        """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
+        if self._reloading or self._stopping or not self._started:
+            log.warning("reload_ignored", reason="a reload is under way" if self._reloading else "not serving")
+            return
+        self._reloading = True
+        try:
+            generation = self.generation + 1
+            log.info("reload_started", generation=generation, workers=self.size)
+            new = [self._start(slot, generation) for slot in range(self.size)]
+            failure = await self._wait_ready(new)
+            if failure is not None:
+                self._discard(new)
+                log.error("reload_failed", generation=generation, reason=failure, serving_generation=self.generation)
+                return
+            old, self.current, self.generation = self.current, new, generation
+            await self._retire(old)
+            log.info("reload_finished", generation=generation, pids=[w.pid for w in new])
+        finally:
+            self._reloading = False
+
+    # --- workers -----------------------------------------------------------------
+    def _start(self, slot: int, generation: int | None = None) -> Worker:
+        server = self.settings.server
+        worker = Worker(slot, generation or self.generation, recycle_limit(server.max_requests,
+                                                                           server.max_requests_jitter))
+        self.live.add(worker)
+        assert self._nursery is not None
+        self._nursery.start_soon(self._run, worker)
+        return worker
+
+    async def _run(self, worker: Worker) -> None:
+        """Spawn ``worker``, read its messages until its channel closes, reap it, act on its exit."""
+        try:
+            await worker.spawn(self._child_settings, self._fds, self._view())
+        except OSError as exc:
+            worker.failed = f"cannot start a worker process: {exc}"
+        if worker.channel is not None:
+            assert self._nursery is not None
+            self._nursery.start_soon(self._start_deadline, worker)
+            async for message in worker.channel.messages():
+                worker.last_heard = trio.current_time()
+                if "ready" in message:
+                    worker.ready.set()
+                    self._notify()
+                    self.view_changed()  # /status lists it
+                worker.requests = message.get("requests", message.get("recycle", worker.requests))
+                if "recycle" in message:
+                    self._nursery.start_soon(self._recycle, worker)
+                worker.failed = message.get("failed", worker.failed)
+            await worker.channel.aclose()
+        code = await worker.process.wait() if worker.process is not None else 1
+        self.live.discard(worker)
+        worker.exited.set()
+        self._exited(worker, code)
+        self._notify()
+        self.view_changed()
+
+    def _exited(self, worker: Worker, code: int) -> None:
+        how = describe_exit(code)
+        fields = {"pid": worker.pid, "generation": worker.generation, "exit": how}
+        if worker.retiring or self._stopping:
+            log.info("worker_exited", **fields, requests=worker.requests)
+            return
+        log.warning("worker_died", **fields, reason=worker.failed)
+        if worker not in self.current or self._error is not None:
+            return  # a new generation's or a recycle's worker: the reload or recycle says what happens
+        self.current.remove(worker)
+        if self.crash_loop.record(trio.current_time()):
+            self._crash_loop(worker, how)
+            return
+        self.restarts[worker.slot] += 1
+        assert self._nursery is not None
+        self._nursery.start_soon(self._replace, worker.slot, self.crash_loop.backoff())
+
+    def _crash_loop(self, worker: Worker, how: str) -> None:
+        loop = self.crash_loop
+        why = f": {worker.failed}" if worker.failed else ""
+        self._error = StartupError(
+            f"crash loop: {loop.deaths} worker deaths within {loop.seconds:g} s (server.crash_loop_deaths, "
+            f"server.crash_loop_seconds); the last, pid {worker.pid}, ended with {how}{why}. "
+            "Fix the app (see the worker_died events), then start again.",
+            {"deaths": loop.deaths, "seconds": loop.seconds, "exit": how},
+        )
+        self._notify()
+        if self._started:
+            self.on_fault(self._error)
+
+    async def _replace(self, slot: int, delay: float) -> None:
+        await trio.sleep(delay)
+        if not self._stopping and self._error is None:
+            self.current.append(self._start(slot))
+
+    async def _recycle(self, old: Worker) -> None:
+        """``old`` served its max_requests: its replacement first, then its drain."""
+        if old.recycling or old.retiring or self._stopping or self._reloading or old not in self.current:
+            return
+        old.recycling = True
+        new = self._start(old.slot)
+        failure = await self._wait_ready([new])
+        if failure is not None:
+            log.warning("recycle_failed", pid=old.pid, reason=failure, action="the worker keeps serving")
+            self._discard([new])
+            return
+        if old not in self.current:  # it died meanwhile and was replaced
+            await self._retire([new])
+            return
+        self.current[self.current.index(old)] = new
+        self.restarts[old.slot] += 1
+        log.info("worker_recycled", pid=old.pid, requests=old.requests, replacement=new.pid)
+        await self._retire([old])
+
+    async def _start_deadline(self, worker: Worker) -> None:
+        with trio.move_on_after(self.settings.server.startup_timeout + START_ALLOWANCE):
+            await _first(worker.ready, worker.exited)
+            return
+        worker.failed = "its startup did not complete in time (server.startup_timeout)"
+        worker.kill()
+
+    async def _wait_ready(self, workers: list[Worker]) -> str | None:
+        """``None`` once every one of ``workers`` serves; else why one cannot (it exited)."""
+        await self._until(lambda: all(w.ready.is_set() for w in workers) or any(w.exited.is_set() for w in workers))
+        dead = next((w for w in workers if w.exited.is_set()), None)
+        if dead is None:
+            return None
+        return f"worker {dead.pid} exited before serving" + (f": {dead.failed}" if dead.failed else "")
+
+    async def _retire(self, workers: Iterable[Worker]) -> None:
+        for worker in workers:
+            worker.retiring = True
+            if worker.channel is not None:
+                await worker.channel.send({"drain": True})
+
+    def _discard(self, workers: list[Worker]) -> None:
+        for worker in workers:
+            worker.retiring = True
+            worker.kill()
+
+    # --- the heartbeat, the view, the drain ----------------------------------------
+    def _view(self) -> dict[str, Any]:
+        return {"live": list(self.view.live()), "ready": list(self.view.ready()), "status": self.view.status()}
+
+    async def _broadcast(self, message: dict[str, Any]) -> None:
+        for worker in list(self.live):
+            if worker.channel is not None:
+                await worker.channel.send(message)
+
+    async def _heartbeat(self) -> None:
+        timeout = self.settings.server.worker_heartbeat_timeout
+        while True:
+            await trio.sleep(min(1.0, timeout / 3))
+            self._ping += 1
+            now = trio.current_time()
+            for worker in list(self.live):
+                if worker.ready.is_set() and not worker.retiring and now - worker.last_heard > timeout:
+                    log.warning("worker_unresponsive", pid=worker.pid, timeout=timeout, action="killing it")
+                    worker.failed = f"no heartbeat answer for {timeout:g} s (server.worker_heartbeat_timeout)"
+                    worker.kill()
+            assert self._nursery is not None
+            self._nursery.start_soon(self._broadcast, {"ping": self._ping, "view": self._view()})
+
+    async def _drain_all(self) -> None:
+        server = self.settings.server
+        await self._broadcast({"view": self._view(), "drain": True})
+        close_all(self._sockets)  # once the workers close theirs, connections are refused (as in-process)
+        for worker in list(self.live):
+            if not worker.ready.is_set():
+                worker.kill()  # still starting: nothing to drain
+        with trio.move_on_after(server.graceful_timeout + server.shutdown_timeout + EXIT_ALLOWANCE):
+            await self._until(lambda: not self.live)
+        if self.live:
+            log.warning("workers_killed", pids=[w.pid for w in self.live], reason="past the drain budget")
+
+    async def _reap(self, workers: Iterable[Worker]) -> None:
+        """Kill what still runs and wait for it, bounded (cancelled or past the budget)."""
+        with trio.move_on_after(EXIT_ALLOWANCE * 4):
+            for worker in list(workers):
+                worker.kill()
+                if worker.process is not None:
+                    await worker.process.wait()
+
+    def _notify(self) -> None:
+        self._wake.set()
+        self._wake = trio.Event()
+
+    async def _until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition()``; raises the crash loop's error if one happens first."""
+        while True:
+            if self._error is not None and not self._started:
+                raise self._error
+            if condition():
+                return
+            await self._wake.wait()
+
+
+async def _first(*events: trio.Event) -> None:
+    async with trio.open_nursery() as nursery:
+        for event in events:
+            async def wait(event: trio.Event = event) -> None:
+                await event.wait()
+                nursery.cancel_scope.cancel()
+            nursery.start_soon(wait)
+
+
+class _WorkersBackend:
+    """The :data:`~.interface.Backend` for ``server.workers > 1``; ``imports_app`` false: the runner's
+    process never imports the app (each worker does, afresh on every reload)."""
+
+    imports_app = False
+
+    def __call__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None]) -> WorkerPool:
+        return WorkerPool(app, settings, on_fault)
+
+
+workers_backend = _WorkersBackend()
