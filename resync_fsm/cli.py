@@ -85,7 +85,7 @@ def _load_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``; no command means ``run``).
 
-    Returns the exit code (DESIGN §2: 0, 2 usage, 69, 70, 71, 78, 128 + n, 130
+    Returns the exit code (DESIGN §2: 0, 2 usage, 69, 70, 78, 128 + n, 130
     interrupted); never raises SystemExit, never exits.
     """
     from . import signal_buffer

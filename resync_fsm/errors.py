@@ -7,7 +7,7 @@ The tree (Resync's names and attributes are kept; DESIGN §2)::
     │   ├── ConfigurationValidationError(message, details)  exit 78 (EX_CONFIG)
     │   ├── DependencyUnavailableError(message, dependency, details)
     │   │                                                   exit 69 (EX_UNAVAILABLE)
-    │   └── LifespanError(message, phase, details)          exit 70 (startup) · 71 (shutdown)
+    │   └── LifespanError(message, phase, details)          exit 70
     ├── ValueError
     │   └── Invalid(expected)             a setting's value that does not parse (becomes a 78 problem)
     ├── ProbeFailure(reason, message)     one failed probe attempt (never escapes a probe run)
@@ -28,7 +28,6 @@ __all__ = [
     "EX_CONFIG",
     "EX_DIAGRAM",
     "EX_INTERRUPTED",
-    "EX_LIFESPAN_SHUTDOWN",
     "EX_OK",
     "EX_SOFTWARE",
     "EX_UNAVAILABLE",
@@ -52,7 +51,6 @@ EX_DIAGRAM = 1
 EX_USAGE = 2
 EX_UNAVAILABLE = 69
 EX_SOFTWARE = 70
-EX_LIFESPAN_SHUTDOWN = 71
 EX_CONFIG = 78
 EX_INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C during `check` or before the runner handles signals
 
@@ -96,9 +94,9 @@ class DependencyUnavailableError(StartupError):
 class LifespanError(StartupError):
     """The app's ASGI lifespan failed in ``phase``: "startup", "serving" or "shutdown".
 
-    Startup, and a lifespan that dies while serving, exit 70; a failed or overrunning
-    shutdown exits 71: the service had stopped serving, but its cleanup did not complete
-    (DESIGN §2).
+    Each phase's failure is its own log event field (``error_details.phase``) and its
+    own one-line message; the exit code is DESIGN §2's for any other StartupError,
+    70, in every phase (a shutdown failure after a drain still ends ``failed``).
     """
 
     log_event = "lifespan_failed"
@@ -106,7 +104,6 @@ class LifespanError(StartupError):
     def __init__(self, message: str, phase: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, {"phase": phase, **(details or {})})
         self.phase = phase
-        self.exit_code = EX_LIFESPAN_SHUTDOWN if phase == "shutdown" else EX_SOFTWARE
 
 
 class ProbeFailure(Exception):

@@ -18,7 +18,7 @@ log = get_logger("resync_fsm.runner")
 
 
 def exit_code(runner: Runner) -> int:
-    """0 stopped, 128 + n after a forced stop, else the failure's code (78, 69, 70, 71)."""
+    """0 stopped, 128 + n after a forced stop, else the failure's code (78, 69, 70)."""
     if runner.state == "failed":
         return exit_code_for(runner.error or StartupError("failed"))
     if runner.forced_by is not None:

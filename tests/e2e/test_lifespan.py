@@ -2,7 +2,7 @@
 
 Nothing says ready before the startup completed; a stop during startup cancels it at once; a
 bind error costs no startup; a lifespan that dies while serving drains, then fails (70); a
-failed or overrunning shutdown is the shutdown's failure (71); always one stderr line.
+failed or overrunning shutdown is the shutdown's failure (70, naming the phase); always one stderr line.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ async def test_a_failed_lifespan_shutdown_is_the_shutdowns_failure(server_env: d
                        **server_env) as cli:
         await cli.url()
         cli.signal(signal.SIGTERM)
-        assert await cli.wait() == 71
+        assert await cli.wait() == 70
     event = await cli.wait_event("lifespan_failed")
     assert event["error_details"]["phase"] == "shutdown"
     lines = cli.stderr.decode().splitlines()
@@ -96,7 +96,7 @@ async def test_an_overrunning_lifespan_shutdown_is_named_and_bounded(server_env:
         await cli.url()
         started = time.monotonic()
         cli.signal(signal.SIGTERM)
-        assert await cli.wait() == 71
+        assert await cli.wait() == 70
         assert time.monotonic() - started < 0.5 + 2.0
     assert cli.stderr.decode().splitlines() == [
         "LifespanError: the app's lifespan shutdown did not complete within 0.5 s"]

@@ -62,7 +62,7 @@ async def test_a_fault_while_serving_drains_then_fails(autojump_clock: trio.abc.
     assert runner.failure_line() == "LifespanError: the app's lifespan failed while serving: RuntimeError: gone"
 
 
-async def test_a_failed_lifespan_shutdown_exits_71(autojump_clock: trio.abc.Clock) -> None:
+async def test_a_failed_lifespan_shutdown_fails_with_70(autojump_clock: trio.abc.Clock) -> None:
     server = FakeServer(fail_on_stop=LifespanError("the app's lifespan shutdown failed: pool busy", "shutdown"))
     runner = runner_with(server)
     async with trio.open_nursery() as nursery:
@@ -70,7 +70,7 @@ async def test_a_failed_lifespan_shutdown_exits_71(autojump_clock: trio.abc.Cloc
         await runner.wait_for_state("serving")
         await trio.testing.wait_all_tasks_blocked()
         runner.request_drain()
-    assert runner.state == "failed" and runner.exit_code == 71
+    assert runner.state == "failed" and runner.exit_code == 70
     assert runner.failure_line() == "LifespanError: the app's lifespan shutdown failed: pool busy"
 
 
