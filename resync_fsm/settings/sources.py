@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import attrs
-from dotenv.parser import parse_stream
 
 from .fields import FIELDS, PROBE_FIELDS, Field
 
@@ -184,6 +183,8 @@ def read_dotenv(path: Path, sources: Sources) -> None:
     if text is None:
         return
     values: dict[str, str] = {}
+    from dotenv.parser import parse_stream  # only with --env-file: python-dotenv costs ~10 ms to import
+
     for binding in parse_stream(io.StringIO(text)):
         if binding.error or (binding.key is not None and binding.value is None):
             # a binding's text starts with the blank lines before it: count them to name the line

@@ -11,7 +11,6 @@ pair is found there too.
 from __future__ import annotations
 
 import grp
-import ipaddress
 import os
 import pwd
 import re
@@ -88,6 +87,8 @@ def peer_list(value: Any) -> tuple[str, ...]:
     Returns the normalised networks as strings (``"10.0.0.0/8"``, ``"127.0.0.1/32"``,
     ``"*"``); an empty string or list trusts no peer.
     """
+    import ipaddress  # only when the setting is given
+
     expected = "IP addresses or CIDR networks (e.g. '127.0.0.1, 10.0.0.0/8'), or '*'"
     if isinstance(value, str):
         items: list[Any] = [part.strip() for part in value.split(",") if part.strip()]
