@@ -40,6 +40,29 @@ from tests.servers import free_port  # noqa: E402
 
 PY = sys.executable
 BIND = "127.0.0.1:{port}"
+HEADING = "## Rolling restart behind HAProxy"
+HOW = """The trial of `tests/e2e/test_rolling_restart.py`, with each server in turn serving both replicas. HAProxy on \
+loopback balances two replicas round robin, checks each every 100 ms (`fall 1 rise 1`), with `retries 0` and no \
+`option redispatch` (a request sent to a replica that refuses or drops it reaches the client as an error, nothing \
+retries it out of sight), and `option http-server-close` (every request opens its own connection to a replica). \
+{clients} closed-loop clients through HAProxy, each request on a fresh connection: {slow} on `/slow` (0.5 s), {fast} \
+on `/` (at once). Slot by slot: SIGTERM the old replica, wait for it to exit, start the new one on the same port, \
+wait until HAProxy routes to it. resync_fsm is checked on `/readyz`; the bare servers have no readiness endpoint, \
+so HAProxy checks their `/`, which answers 200 until the listener closes. A request is lost unless it is a 200 \
+with the full body."""
+READING = """How to read it. HTTP 503 is HAProxy's answer when the connect to the chosen replica is refused (its \
+listener is closed, and `retries 0`); HTTP 502, when the replica accepted the connection but closed it without a \
+response (the connection sat in the accept queue when the listener closed, or the process died with the request \
+in flight); cut, when the response started and did not finish. With `drain_delay` 0.5 s, `/readyz` turns 503 at \
+SIGTERM and HAProxy's next check (within 100 ms) takes the replica out while its listener still serves, so \
+nothing is sent to a closed port; the requests in flight when the listener closes finish within \
+`graceful_timeout`. With `drain_delay` 0 the listener closes at SIGTERM, before HAProxy notices, and resync_fsm \
+loses about as many requests as the bare servers: the delay is what makes the difference, not the graceful stop \
+alone. The bare servers close their listener at SIGTERM (Uvicorn, Hypercorn with a worker process) or die \
+outright (Hypercorn `--workers 0`, exit -15, with requests in flight), and their `/` answers 200 until then, so \
+HAProxy keeps routing to them until a check fails. Uvicorn's -15 is not a crash: it stops gracefully, then raises \
+the SIGTERM it caught again so that its exit status shows the signal. Requests per server differ because the \
+trials differ in length (Hypercorn `--workers 0` exits at once) and in speed."""
 
 
 def variants() -> dict[str, tuple[list[str], str]]:
@@ -140,6 +163,33 @@ def table(results: dict[str, list[Trial]]) -> str:
     return "\n".join(rows)
 
 
+def versions() -> str:
+    """HAProxy's version (and Uvicorn's and Hypercorn's), for the section's first line."""
+    found = []
+    haproxy_bin = haproxy_binary()
+    if haproxy_bin is not None:
+        first = subprocess.run([haproxy_bin, "-v"], capture_output=True, text=True, timeout=10).stdout.split()
+        found.append(f"HAProxy {first[2]}" if len(first) > 2 else "HAProxy")
+    for name in ("uvicorn", "hypercorn"):
+        if has_module(name):
+            from importlib.metadata import version
+            found.append(f"{name.capitalize()} {version(name)}")
+    return ", ".join(found)
+
+
+def report(trials: int = 5, clients: int = 16) -> str:
+    """The ``## Rolling restart behind HAProxy`` section, measured now (a line saying why not without haproxy)."""
+    if haproxy_binary() is None:
+        return f"{HEADING}\n\nhaproxy is not installed (`apt-get install haproxy`): not measured.\n"
+    precompile()
+    results = trio.run(run, trials, clients)
+    slow = len(range(0, clients, 4))
+    return (f"{HEADING}\n\n`python bench/rolling.py --trials {trials} --clients {clients}` on {machine()}, "
+            f"{versions()}; the variants interleaved trial by trial.\n\n"
+            + HOW.format(clients=clients, slow=slow, fast=clients - slow) + "\n\n" + table(results) + "\n\n"
+            + READING + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=5)
@@ -147,11 +197,7 @@ def main() -> None:
     args = parser.parse_args()
     if haproxy_binary() is None:
         sys.exit("haproxy is not installed (apt-get install haproxy)")
-    precompile()
-    results = trio.run(run, args.trials, args.clients)
-    print(f"rolling restart behind HAProxy: 2 replicas, {args.clients} clients, {args.trials} trials per server, "
-          f"on {machine()}")
-    print(table(results))
+    print(report(args.trials, args.clients))
 
 
 if __name__ == "__main__":

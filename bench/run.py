@@ -1,17 +1,24 @@
 """Every benchmark in one run, side by side, written to docs/benchmarks.md.
 
-    python bench/run.py [--trials 5] [--quick] [--output docs/benchmarks.md]
+    python bench/run.py [--trials 3] [--sigterm-trials 10] [--seconds 3] [--quick] [--skip rolling,engines,...]
+                        [--output docs/benchmarks.md]
 
-Loopback only, bounded in time (a few minutes). Each figure is a median of
-interleaved trials, or a ratio of two medians measured in the same run.
-Needs the test extra installed (it serves tests/e2e/apps.py); uses wrk and
-Uvicorn when present (`apt-get install wrk`, `pip install uvicorn`).
+Loopback only, bounded in time (the default run about 10 minutes on a shared
+2-core machine, ``--quick --trials 1`` about 4). Each figure is a median of interleaved
+trials, or a ratio of two medians measured in the same run. The sections of
+bench/rolling.py, bench/metrics.py, bench/access_log.py, bench/engines.py and,
+when it exists, bench/workers.py come from their ``report()`` functions;
+``--skip`` leaves sections out by key (``--list`` prints the keys). Needs the
+test extra installed (it serves tests/e2e/apps.py); uses wrk, haproxy and
+Uvicorn when present (`apt-get install wrk haproxy`, `pip install uvicorn`).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib
+import inspect
 import statistics
 import subprocess
 import sys
@@ -23,10 +30,14 @@ from pathlib import Path
 import trio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import access_log  # noqa: E402
 import drain  # noqa: E402
+import engines  # noqa: E402
 import fanout  # noqa: E402
 import loops  # noqa: E402
+import metrics  # noqa: E402
 import pyspy  # noqa: E402
+import rolling  # noqa: E402
 import sigterm  # noqa: E402
 import wrapper  # noqa: E402
 from common import interleaved, machine, precompile  # noqa: E402
@@ -295,110 +306,195 @@ def commands(trials: int) -> str:
             + table(["command", "median wall time", "imports of hypercorn, httpx, structlog, the app"], rows))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--trials", type=int, default=4)
-    parser.add_argument("--sigterm-trials", type=int, default=20)
-    parser.add_argument("--quick", action="store_true", help="fewer trials, shorter loads (a smoke run)")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
-    args = parser.parse_args()
-    trials = 2 if args.quick else args.trials
-    sigterm_trials = 5 if args.quick else args.sigterm_trials
-    seconds = 2.0 if args.quick else 3.0
-    started = time.monotonic()
-    precompile()
-    sections: list[str] = []
-    figures: dict[str, float] = {}
+def optional_report(module: str) -> Callable[..., str] | None:
+    """``bench/<module>.py``'s ``report`` when that script exists (bench/workers.py comes from another branch)."""
+    try:
+        return importlib.import_module(module).report  # type: ignore[no-any-return]
+    except ModuleNotFoundError as missing:
+        if missing.name != module:
+            raise
+        return None
 
-    print("serving on each loop: time to ready, throughput, latency, CPU, memory ...", flush=True)
-    text, f = per_loop(trials, seconds)
-    profile_text, profile = import_profile(5)
-    bare, added = wrapper.run()
-    sections.append("## Each loop beside bare Hypercorn, and Uvicorn\n\n" + text
-                    + f"\nIn process (`bench/wrapper.py`), the health wrapper adds {added:.2f} µs to a request "
-                    f"({bare:.2f} µs for the bare app call).\n\n" + profile_text)
-    figures.update(f)
-    print("SIGTERM -> 503 on each loop ...", flush=True)
-    text, f = sigterm_per_loop(sigterm_trials)
-    sections.append("## SIGTERM → /readyz 503 under saturating load\n\n" + text)
-    figures.update(f)
-    print("where the time goes (py-spy) ...", flush=True)
-    sections.append("## Where the time goes under load\n\n" + profiles(2.0 if args.quick else 3.0))
-    print("prototypes: guest mode, thread, trio-asyncio ...", flush=True)
-    text, f = loops.run(trials, seconds, sigterm_trials)
-    sections.append("## Why guest mode\n\n" + why_guest(f) + "\n" + text)
-    print("stop latency ...", flush=True)
-    text, f = stop_latency(trials * 2)
-    sections.append("## Stop latency\n\n" + text)
-    figures.update(f)
-    print("commands ...", flush=True)
-    sections.append("## Commands that serve nothing\n\n" + commands(trials * 2))
-    print("fan-out ...", flush=True)
-    fan = fanout.run(200, 1.0, 1 if args.quick else 3)
-    sections.append(
-        "## Probe fan-out\n\nN = 200 loopback endpoints whose accept queue is full (a connect hangs), 1 s timeout, "
-        "each variant a whole process (interpreter start and imports included): `resync-fsm check` against "
-        "the two TCP checks quoted in the seed plan (`bench/seed_checks.py`).\n\n"
-        + table(["variant", "median wall time", "ratio to the asyncio check"],
-                [[name, f"{wall:.3f} s", f"{ratio:.2f}"] for name, wall, ratio in fan]))
-    figures["fanout"] = fan[0][2]
-    print("drain ...", flush=True)
-    drained = trio.run(drain.run, 24, 0.5, 1 if args.quick else 2)
+
+def call_report(report: Callable[..., str], **offered: object) -> str:
+    """``report(...)`` with those of ``offered`` (trials, seconds, quick) that it takes."""
+    taken = inspect.signature(report).parameters
+    return report(**{name: value for name, value in offered.items() if name in taken})
+
+
+# key for --skip -> what the section measures (in the document's order)
+SECTIONS = {
+    "loops": "serving on each loop: time to ready, throughput, latency, CPU, memory; import profile",
+    "sigterm": "SIGTERM -> /readyz 503 on each loop",
+    "profile": "where the time goes (py-spy)",
+    "prototypes": "why guest mode: guest, thread, trio-asyncio",
+    "stop": "stop latency",
+    "commands": "commands that serve nothing",
+    "fanout": "probe fan-out",
+    "drain": "drain behind a lagging balancer",
+    "rolling": "rolling restart behind HAProxy (bench/rolling.py)",
+    "metrics": "metrics cost (bench/metrics.py)",
+    "access-log": "access log cost (bench/access_log.py)",
+    "engines": "Uvicorn engine (bench/engines.py)",
+    "workers": "worker processes (bench/workers.py, when it exists)",
+}
+
+
+def goal_rows(figures: dict[str, float]) -> Rows:
+    """The goals whose figures this run measured (a skipped section leaves its goals out)."""
+    goals: Rows = []
+    for loop in LOOPS:
+        if f"{loop}:rps" in figures:
+            goals += [
+                [f"{loop}: time to ready ≤ 1.15 × Hypercorn on {loop}", f"{figures[f'{loop}:ready_ms']:.2f}",
+                 goal(figures[f"{loop}:ready_ms"] <= 1.15)],
+                [f"{loop}: requests/s ≥ 0.97 × Hypercorn on {loop}", f"{figures[f'{loop}:rps']:.3f}",
+                 goal(figures[f"{loop}:rps"] >= 0.97)],
+                [f"{loop}: p99 ≤ 1.05 × Hypercorn on {loop}", f"{figures[f'{loop}:p99_ms']:.2f}",
+                 goal(figures[f"{loop}:p99_ms"] <= 1.05)],
+                [f"{loop}: RSS ≤ 1.2 × Hypercorn on {loop}", f"{figures[f'{loop}:rss_mib']:.2f}",
+                 goal(figures[f"{loop}:rss_mib"] <= 1.2)],
+            ]
+        if f"{loop}:stop_p99" in figures:
+            goals.append([f"{loop}: SIGTERM → /readyz 503, p99 ≤ 50 ms under saturating load",
+                          f"{figures[f'{loop}:stop_p99']:.1f} ms (p50 {figures[f'{loop}:stop_p50']:.1f} ms)",
+                          goal(figures[f"{loop}:stop_p99"] <= 50)])
+    if "stop" in figures:
+        goals.append(["stop latency ≤ 1.0 × Hypercorn's graceful stop, and < 0.2 s",
+                      f"{figures['stop_ratio']:.2f} ({figures['stop'] * 1000:.0f} ms)",
+                      goal(figures["stop_ratio"] <= 1.0 and figures["stop"] < 0.2)])
+    if "fanout" in figures:
+        goals.append(["`check` fan-out ≤ 1.2 × the asyncio check", f"{figures['fanout']:.2f}",
+                      goal(figures["fanout"] <= 1.2)])
+    if "drain_lost" in figures:
+        goals.append(["drain loses nothing", f"{figures['drain_lost']:.0f} lost", goal(figures["drain_lost"] == 0)])
+    return goals
+
+
+def distance_to_uvicorn(figures: dict[str, float]) -> str:
+    if "uvicorn:abs_rps" not in figures:
+        return ""
+    return ("\n**Distance to Uvicorn** (uvloop + httptools), requests/s of Uvicorn over resync_fsm's: "
+            + ", ".join(f"{figures['uvicorn:abs_rps'] / figures[f'{loop}:abs_rps']:.2f}× on {loop}" for loop in LOOPS)
+            + "; server CPU per request, resync_fsm's over Uvicorn's: "
+            + ", ".join(f"{figures[f'{loop}:abs_cpu_us'] / figures['uvicorn:abs_cpu_us']:.2f}× on {loop}"
+                        for loop in LOOPS)
+            + ". Where it goes: see *Where the time goes under load*.\n")
+
+
+def drain_section(quick: bool) -> tuple[str, dict[str, float]]:
+    drained = trio.run(drain.run, 24, 0.5, 1 if quick else 2)
     rows = []
     for name, c, exit_median in drained:
         sent = sum(c.values())
         rows.append([name, str(sent), str(c["ok"]), str(c["refused"]), str(c["cut"]),
                      f"{100 * (sent - c['ok']) / max(sent, 1):.1f}%", f"{exit_median:.2f} s"])
-    sections.append(
-        "## Drain behind a lagging balancer\n\n24 clients on fresh connections, each request 0.5 s "
-        "(`tests.e2e.apps:slow_app`); SIGTERM; the clients keep sending for 0.5 s after it, as a load balancer "
-        "does before it drops the endpoint. Counted: requests in flight at the signal or started after it, "
-        "summed over the trials (a refused connect is retried at once, so refusals pile up).\n\n"
-        + table(["server", "requests", "full 200", "refused", "cut", "lost", "SIGTERM to exit (median)"], rows))
-    figures["drain_lost"] = sum(sum(c.values()) - c["ok"] for name, c, _ in drained if name.startswith("resync"))
+    lost = sum(sum(c.values()) - c["ok"] for name, c, _ in drained if name.startswith("resync"))
+    return ("## Drain behind a lagging balancer\n\n24 clients on fresh connections, each request 0.5 s "
+            "(`tests.e2e.apps:slow_app`); SIGTERM; the clients keep sending for 0.5 s after it, as a load balancer "
+            "does before it drops the endpoint. Counted: requests in flight at the signal or started after it, "
+            "summed over the trials (a refused connect is retried at once, so refusals pile up).\n\n"
+            + table(["server", "requests", "full 200", "refused", "cut", "lost", "SIGTERM to exit (median)"], rows),
+            {"drain_lost": float(lost)})
 
-    goals = []
-    for loop in LOOPS:
-        goals += [
-            [f"{loop}: time to ready ≤ 1.15 × Hypercorn on {loop}", f"{figures[f'{loop}:ready_ms']:.2f}",
-             goal(figures[f"{loop}:ready_ms"] <= 1.15)],
-            [f"{loop}: requests/s ≥ 0.97 × Hypercorn on {loop}", f"{figures[f'{loop}:rps']:.3f}",
-             goal(figures[f"{loop}:rps"] >= 0.97)],
-            [f"{loop}: p99 ≤ 1.05 × Hypercorn on {loop}", f"{figures[f'{loop}:p99_ms']:.2f}",
-             goal(figures[f"{loop}:p99_ms"] <= 1.05)],
-            [f"{loop}: RSS ≤ 1.2 × Hypercorn on {loop}", f"{figures[f'{loop}:rss_mib']:.2f}",
-             goal(figures[f"{loop}:rss_mib"] <= 1.2)],
-            [f"{loop}: SIGTERM → /readyz 503, p99 ≤ 50 ms under saturating load",
-             f"{figures[f'{loop}:stop_p99']:.1f} ms (p50 {figures[f'{loop}:stop_p50']:.1f} ms)",
-             goal(figures[f"{loop}:stop_p99"] <= 50)],
-        ]
-    goals += [
-        ["stop latency ≤ 1.0 × Hypercorn's graceful stop, and < 0.2 s",
-         f"{figures['stop_ratio']:.2f} ({figures['stop'] * 1000:.0f} ms)",
-         goal(figures["stop_ratio"] <= 1.0 and figures["stop"] < 0.2)],
-        ["`check` fan-out ≤ 1.2 × the asyncio check", f"{figures['fanout']:.2f}", goal(figures["fanout"] <= 1.2)],
-        ["drain loses nothing", f"{figures['drain_lost']:.0f} lost", goal(figures["drain_lost"] == 0)],
-    ]
-    uvicorn = ""
-    if "uvicorn:abs_rps" in figures:
-        uvicorn = ("\n**Distance to Uvicorn** (uvloop + httptools), requests/s of Uvicorn over resync_fsm's: "
-                   + ", ".join(f"{figures['uvicorn:abs_rps'] / figures[f'{loop}:abs_rps']:.2f}× on {loop}"
-                               for loop in LOOPS)
-                   + "; server CPU per request, resync_fsm's over Uvicorn's: "
-                   + ", ".join(f"{figures[f'{loop}:abs_cpu_us'] / figures['uvicorn:abs_cpu_us']:.2f}× on {loop}"
-                               for loop in LOOPS)
-                   + ". Where it goes: see *Where the time goes under load*.\n")
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--trials", type=int, default=3)
+    parser.add_argument("--sigterm-trials", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=3.0, help="seconds of load per trial")
+    parser.add_argument("--quick", action="store_true", help="fewer trials, shorter loads (a smoke run)")
+    parser.add_argument("--skip", default="", help="comma-separated section keys to leave out (see --list)")
+    parser.add_argument("--list", action="store_true", help="print the section keys and exit")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(f"{key:12} {what}" for key, what in SECTIONS.items()))
+        return
+    skip = {key.strip() for key in args.skip.split(",") if key.strip()}
+    if skip - set(SECTIONS):
+        parser.error(f"unknown section keys {sorted(skip - set(SECTIONS))}; known: {', '.join(SECTIONS)}")
+    trials = min(2, args.trials) if args.quick else args.trials
+    sigterm_trials = min(5, args.sigterm_trials) if args.quick else args.sigterm_trials
+    seconds = min(2.0, args.seconds) if args.quick else args.seconds
+    started = time.monotonic()
+    precompile()
+    sections: list[str] = []
+    figures: dict[str, float] = {}
+    timings: list[str] = []
+
+    def measure(key: str, produce: Callable[[], tuple[str, dict[str, float]] | str]) -> None:
+        if key in skip:
+            return
+        print(f"{SECTIONS[key]} ...", flush=True)
+        begun = time.monotonic()
+        result = produce()
+        text, f = result if isinstance(result, tuple) else (result, {})
+        sections.append(text.rstrip("\n") + "\n")
+        figures.update(f)
+        timings.append(f"{key} {time.monotonic() - begun:.0f} s")
+
+    def serving() -> tuple[str, dict[str, float]]:
+        text, f = per_loop(trials, seconds)
+        profile_text, _ = import_profile(5)
+        bare, added = wrapper.run()
+        return ("## Each loop beside bare Hypercorn, and Uvicorn\n\n" + text
+                + f"\nIn process (`bench/wrapper.py`), the health wrapper adds {added:.2f} µs to a request "
+                f"({bare:.2f} µs for the bare app call).\n\n" + profile_text), f
+
+    def sigterms() -> tuple[str, dict[str, float]]:
+        text, f = sigterm_per_loop(sigterm_trials)
+        return "## SIGTERM → /readyz 503 under saturating load\n\n" + text, f
+
+    def prototypes() -> str:
+        text, f = loops.run(trials, seconds, sigterm_trials)
+        return "## Why guest mode\n\n" + why_guest(f) + "\n" + text
+
+    def stops() -> tuple[str, dict[str, float]]:
+        text, f = stop_latency(trials * 2)
+        return "## Stop latency\n\n" + text, f
+
+    def fan_out() -> tuple[str, dict[str, float]]:
+        fan = fanout.run(200, 1.0, 1 if args.quick else 3)
+        return ("## Probe fan-out\n\nN = 200 loopback endpoints whose accept queue is full (a connect hangs), 1 s "
+                "timeout, each variant a whole process (interpreter start and imports included): `resync-fsm check` "
+                "against the two TCP checks quoted in the seed plan (`bench/seed_checks.py`).\n\n"
+                + table(["variant", "median wall time", "ratio to the asyncio check"],
+                        [[name, f"{wall:.3f} s", f"{ratio:.2f}"] for name, wall, ratio in fan])), {"fanout": fan[0][2]}
+
+    measure("loops", serving)
+    measure("sigterm", sigterms)
+    measure("profile", lambda: "## Where the time goes under load\n\n" + profiles(2.0 if args.quick else 3.0))
+    measure("prototypes", prototypes)
+    measure("stop", stops)
+    measure("commands", lambda: "## Commands that serve nothing\n\n" + commands(trials * 2))
+    measure("fanout", fan_out)
+    measure("drain", lambda: drain_section(args.quick))
+    measure("rolling", lambda: rolling.report(trials=trials))
+    measure("metrics", lambda: metrics.report(trials, seconds, 50_000 if args.quick else 200_000))
+    measure("access-log", lambda: access_log.report(trials, seconds, 20_000 if args.quick else 50_000))
+    measure("engines", lambda: engines.report(trials, seconds, quick=args.quick))
+    workers = optional_report("workers")
+    if workers is not None:
+        measure("workers", lambda: call_report(workers, trials=trials, seconds=seconds, quick=args.quick))
+    elif "workers" not in skip:
+        timings.append("workers: bench/workers.py not there")
+
     elapsed = time.monotonic() - started
-    command = "python bench/run.py" + (" --quick" if args.quick else f" --trials {trials} --sigterm-trials "
-                                                                     f"{sigterm_trials}")
+    command = (f"python bench/run.py --quick --trials {trials}" if args.quick else
+               f"python bench/run.py --trials {trials} --sigterm-trials {sigterm_trials} --seconds {seconds:g}")
+    command += f" --skip {','.join(sorted(skip))}" if skip else ""
+    goals = goal_rows(figures)
     document = (
         "# Benchmarks\n\n"
-        f"Generated by `{command}` on {datetime.date.today().isoformat()}, in {elapsed:.0f} s.\n\n"
+        f"Generated by `{command}` on {datetime.date.today().isoformat()}, in {elapsed:.0f} s "
+        f"({'; '.join(timings)}).\n\n"
         f"Machine: {machine()}. Shared and noisy: every comparison below is measured "
         "side by side in the same run, variants interleaved, and reported as medians or ratios of medians. "
         "The project's modules are byte-compiled first, as an installed package's are. Loopback only; every "
         "load is bounded in time.\n\n"
-        "## Goals\n\n" + table(["goal", "measured", ""], goals) + uvicorn + ANALYSIS + "\n" + "\n".join(sections)
+        + ("## Goals\n\n" + table(["goal", "measured", ""], goals) if goals else "")
+        + distance_to_uvicorn(figures) + (ANALYSIS if "loops" not in skip else "") + "\n" + "\n".join(sections)
     )
     Path(args.output).write_text(document, encoding="utf-8")
     print(document)

@@ -10,15 +10,26 @@ and ``request_id`` when the client sent ``X-Request-ID``. The health endpoints
 are left out unless ``access_log.health``; a websocket is logged with status 101
 when accepted. A request the app fails before responding is logged with status
 500, as the server answers it.
+
+With JSON logging (off a TTY) the event is rendered here, on a fast path: the fields
+are known, so only the strings a client sends (path and query, client, request id)
+are scrubbed of registered secrets, numbers are written as they are, and the line goes
+to :class:`~resync_fsm.logs.JsonLines` (flushed within 20 ms rather than per line). It
+is the line structlog would render, field for field and in the same order; any other
+configuration (the console on a TTY, context variables bound, a test capturing
+events) takes structlog's own path.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
-from ..logs import get_logger
-from ..redaction import mask_query
+import structlog
+
+from ..logs import get_logger, json_lines
+from ..redaction import mask_query, scrub
 from .asgi import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["AccessLog"]
@@ -32,6 +43,26 @@ def _client(scope: Scope) -> str | None:
         return None
     host, port = client[0], client[1]
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+_string = json.encoder.encode_basestring_ascii  # json.dumps' own, in C
+
+
+def _json(value: object) -> str:
+    """``value`` as structlog's JSONRenderer writes it (json.dumps, ASCII); strings scrubbed."""
+    if value is None:
+        return "null"
+    if type(value) is str:
+        return _string(scrub(value))
+    if type(value) is int:
+        return str(value)
+    return json.dumps(value, default=repr)
+
+
+def _bound_context() -> bool:
+    """Whether any structlog context variable was ever bound (then the events carry them: structlog's path)."""
+    bound = getattr(structlog.contextvars, "_CONTEXT_VARS", None)
+    return bool(bound) if bound is not None else bool(structlog.contextvars.get_contextvars())
 
 
 def _request_id(scope: Scope) -> str | None:
@@ -58,29 +89,43 @@ class AccessLog:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        seen: dict[str, Any] = {"status": None, "bytes": 0}
+        status: Any = None
+        sent = 0
 
         async def logged_send(message: Message) -> None:
+            nonlocal status, sent
             kind = message["type"]
-            if kind == "http.response.start":
-                seen["status"] = message["status"]
-            elif kind == "http.response.body":
-                seen["bytes"] += len(message.get("body", b""))
+            if kind == "http.response.body":
+                sent += len(message.get("body", b""))
+            elif kind == "http.response.start":
+                status = message["status"]
             elif kind == "websocket.accept":
-                seen["status"] = 101
-            elif kind == "websocket.close" and seen["status"] is None:
-                seen["status"] = 403  # closed before accepting: the server answers 403
+                status = 101
+            elif kind == "websocket.close" and status is None:
+                status = 403  # closed before accepting: the server answers 403
             await send(message)
 
         try:
             await self.app(scope, receive, logged_send)
         except Exception:
-            if seen["status"] is None:
-                seen["status"] = 500
+            if status is None:
+                status = 500
             raise
         finally:
+            duration_ms = round((time.perf_counter() - start) * 1000, 3)
             query = scope.get("query_string", b"")
             path = scope["path"] + ("?" + mask_query(query.decode("latin-1")) if query else "")
-            self.log.info("access", method=scope.get("method", "GET"), path=path, status=seen["status"],
-                     bytes=seen["bytes"], duration_ms=round((time.perf_counter() - start) * 1000, 3),
-                     client=_client(scope), request_id=_request_id(scope))
+            self._emit(scope, scope.get("method", "GET"), path, status, sent, duration_ms)
+
+    def _emit(self, scope: Scope, method: str, path: str, status: Any, sent: int, duration_ms: float) -> None:
+        lines = json_lines()
+        if lines is not None and lines.active() and not _bound_context():
+            if lines.info:  # else filtered out, as structlog's filtering logger would
+                lines.write(
+                    f'{{"method": {_string(method)}, "path": {_json(path)}, "status": {_json(status)}, '
+                    f'"bytes": {sent}, "duration_ms": {duration_ms!r}, "client": {_json(_client(scope))}, '
+                    f'"request_id": {_json(_request_id(scope))}, "event": "access", "level": "info", '
+                    f'"timestamp": "{lines.timestamp()}"}}')
+            return
+        self.log.info("access", method=method, path=path, status=status, bytes=sent, duration_ms=duration_ms,
+                      client=_client(scope), request_id=_request_id(scope))
