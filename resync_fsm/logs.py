@@ -146,6 +146,7 @@ class JsonLines:
                 self._wake.set()
 
     def flush(self) -> None:
+        """Write out every batched line now (any other log event, and exit, call it)."""
         with self._lock:
             self._pending = False
             self._stream.flush()
