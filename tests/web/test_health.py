@@ -254,7 +254,8 @@ async def test_beyond_the_limit_503_with_retry_after_and_health_still_answered()
         for _ in range(2):
             nursery.start_soon(call, wrapper, http("/busy"))
         await trio.testing.wait_all_tasks_blocked()
-        busy = await call(wrapper, http("/one-more"))
+        with trio.fail_after(5):  # a third request let through would be held: fail, do not hang
+            busy = await call(wrapper, http("/one-more"))
         assert status_of(busy) == 503
         assert (b"retry-after", b"1") in headers_of(busy)
         assert [s["path"] for s in app.scopes] == ["/busy", "/busy"]  # the app never saw it
@@ -278,7 +279,8 @@ async def test_draining_busy_503_carries_connection_close() -> None:
         nursery.start_soon(call, wrapper, http("/busy"))
         await app.entered.wait()
         try:
-            busy = await call(wrapper, http("/one-more"))
+            with trio.fail_after(5):
+                busy = await call(wrapper, http("/one-more"))
             assert status_of(busy) == 503
             assert [v for k, v in headers_of(busy) if k == b"connection"] == [b"close"]
         finally:
