@@ -10,7 +10,7 @@ import trio
 
 from resync_fsm.probes import Backoff, ProbeBoard, probe_all
 
-from .fakes import ScriptedAttempts, spec
+from ..fakes import ScriptedAttempts, spec
 
 
 async def test_retries_with_backoff_until_the_deadline(autojump_clock: trio.abc.Clock) -> None:

@@ -12,7 +12,7 @@ from resync_fsm.probes.http import attempt_http, open_http_client
 from resync_fsm.settings import ProbeSpec
 from resync_fsm.settings.parsers import status_spec
 
-from .servers import HttpRecorder, read_request, serving
+from ..servers import HttpRecorder, read_request, serving
 
 
 def http(url: str, expect: str = "<500") -> ProbeSpec:
