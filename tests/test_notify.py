@@ -7,6 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
+import structlog
 import trio
 
 from resync_fsm.lifecycle import Move
@@ -57,7 +58,12 @@ def test_abstract_socket() -> None:
 
 
 def test_a_vanished_socket_never_fails_the_service(tmp_path: Path) -> None:
-    Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone.sock")}).send("READY=1")
+    notifier = Notifier({"NOTIFY_SOCKET": str(tmp_path / "gone.sock")})
+    with structlog.testing.capture_logs() as logs:
+        assert notifier.send("READY=1") is None  # returned normally: nothing raised
+        notifier.on_move(move("draining"))
+    assert [(e["event"], e["log_level"]) for e in logs] == [("notify_failed", "warning")] * 2
+    assert all("No such file or directory" in e["error"] for e in logs)
 
 
 @pytest.mark.parametrize(("environ", "interval"), [

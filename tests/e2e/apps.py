@@ -59,15 +59,6 @@ async def no_lifespan_app(scope: Any, receive: Any, send: Any) -> None:
     await _respond(send, 200, b"plain")
 
 
-async def sleepy_app(scope: Any, receive: Any, send: Any) -> None:
-    """Every request takes 2 s: long enough to be seen in flight."""
-    if scope["type"] == "lifespan":
-        await complete_lifespan(receive, send)
-        return
-    await anyio.sleep(2.0)
-    await _respond(send, 200, b"slept")
-
-
 async def trio_app(scope: Any, receive: Any, send: Any) -> None:
     """A trio app: its handler awaits trio.sleep, which only works with --loop trio."""
     import trio
@@ -225,3 +216,20 @@ async def crash_app(scope: Any, receive: Any, send: Any) -> None:
         await receive()
         os._exit(3)
     await _respond(send, 200, b"never")
+
+
+_RELEASE = _LazyEvent()
+
+
+async def held_app(scope: Any, receive: Any, send: Any) -> None:
+    """Every request waits until a request to /release arrives, then answers 200: a handshake, so a
+    test holds requests in flight exactly as long as it needs (/release answers at once)."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    if scope["path"] == "/release":
+        _RELEASE.set()
+        await _respond(send, 200, b"released")
+        return
+    await _RELEASE.wait()
+    await _respond(send, 200, b"held")

@@ -139,18 +139,18 @@ async def test_systemd_notify_messages(tmp_path: Path, server_env: dict[str, str
 
 
 async def test_status_while_draining_counts_requests_in_flight(server_env: dict[str, str]) -> None:
-    async with running("--app", "tests.e2e.apps:sleepy_app", "--bind", "127.0.0.1:0", "--drain-delay", "0.5",
+    async with running("--app", "tests.e2e.apps:held_app", "--bind", "127.0.0.1:0", "--drain-delay", "0.5",
                        "--management-bind", "127.0.0.1:0", cwd=ROOT, **server_env) as cli:
         url, management = await cli.url(), await cli.management_url()
         async with httpx.AsyncClient(timeout=10) as client, trio.open_nursery() as nursery:
             answers: list[int] = []
 
-            async def slow_request() -> None:
+            async def held_request() -> None:
                 answers.append((await client.get(url + "/work")).status_code)
 
             for _ in range(3):
-                nursery.start_soon(slow_request)
-            # until the three are in flight (they take 2 s each): another process, so we ask it
+                nursery.start_soon(held_request)
+            # until the three are in flight (held until /release): another process, so we ask it
             with trio.fail_after(5):
                 while (await client.get(management + "/status")).json()["in_flight"] < 3:  # noqa: ASYNC110
                     await trio.sleep(0.01)
@@ -158,7 +158,10 @@ async def test_status_while_draining_counts_requests_in_flight(server_env: dict[
             await cli.wait_event("draining")
             status = (await client.get(management + "/status")).json()
             ready = await client.get(url + "/readyz")
+            assert answers == []  # still held: what /status counted was really in flight
+            released = await client.get(url + "/release")  # within the drain delay: still listening
         assert await cli.wait() == 0
+    assert released.status_code == 200
     assert answers == [200, 200, 200]
     assert status["state"] == "draining" and status["in_flight"] == 3 and status["ready"] is False
     assert [m["dest"] for m in status["history"]] == ["validating", "probing", "serving", "draining"]

@@ -94,3 +94,10 @@ async def test_traceback_only_at_debug(tmp_path: Path) -> None:
         event = await cli.wait_event("startup_error")
         assert ("Traceback (most recent call last)" in event.get("exception", "")) is shown
         assert "Traceback" not in cli.stderr.decode()  # stderr keeps its one line either way
+
+
+async def test_a_usage_error_exits_2_with_one_line_and_no_log(tmp_path: Path) -> None:
+    async with running("--bogus", cwd=str(tmp_path)) as cli:
+        assert await cli.wait() == 2
+    assert cli.stderr == b"resync-fsm: error: unrecognized arguments: --bogus\n"
+    assert cli.stdout_lines == []  # refused before logging starts: no lifecycle ran

@@ -16,7 +16,7 @@ from resync_fsm.probes.redis import attempt_redis
 from resync_fsm.probes.tcp import attempt_tcp
 from resync_fsm.settings import ProbeSpec
 
-from .servers import FakePostgres, FakeRedis, HttpRecorder, serving
+from ..servers import FakePostgres, FakeRedis, HttpRecorder, serving
 
 
 def redis(url: str) -> ProbeSpec:

@@ -12,7 +12,7 @@ from resync_fsm.probes.http import attempt_http, open_http_client
 from resync_fsm.settings import ProbeSpec
 from resync_fsm.settings.parsers import status_spec
 
-from .servers import HttpRecorder, read_request, serving
+from ..servers import HttpRecorder, read_request, serving
 
 
 def http(url: str, expect: str = "<500") -> ProbeSpec:
@@ -44,13 +44,18 @@ async def test_expect_status(status: int, expect: str, healthy: bool) -> None:
 
 
 async def test_follows_redirects() -> None:
+    seen: list[str] = []
+
     def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(f"{request.method} {request.url.path}")
         if request.url.path == "/old":
             return httpx.Response(301, headers={"location": "/new"})
         return httpx.Response(200 if request.url.path == "/new" else 500)
 
     async with open_http_client(httpx.MockTransport(handler)) as client:
-        await attempt_http(http("http://svc.invalid/old", "200"), client)
+        result = await attempt_http(http("http://svc.invalid/old", "200"), client)
+    assert result == "GET answered 200"  # the status after the redirect, checked against expect_status
+    assert seen == ["GET /old", "GET /new"]
 
 
 async def test_refused_is_refused() -> None:
