@@ -136,8 +136,5 @@ def test_config_with_an_invalid_environment_value_names_the_variable(monkeypatch
                    "expected a number of seconds from 0 to 86400, got '-2'\n")
 
 
-@pytest.mark.xfail(strict=True, reason="resync_fsm/settings/parsers.py bind_address splits on the last colon "
-                   "and accepts an unbracketed host holding colons ('x:1:2'): the docs' forms are "
-                   "host:port and [v6]:port, so this passes validation (78) and fails only at bind (70)")
 def test_an_unbracketed_host_with_colons_is_a_configuration_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "--bind", "x:1:2"]) == 78

@@ -26,12 +26,14 @@ class Backoff:
     """Exponential from ``initial`` doubling to ``cap``; each delay scaled by a jitter in [0.5, 1]."""
 
     initial: float = 0.1
-    cap: float = 1.0
+    cap: float = 2.0  # DESIGN §4: 0.1 s doubling to 2 s
 
     def delay(self, failures: int, rng: random.Random) -> float:
         """Seconds to wait after ``failures`` failed attempts: exponential from the first delay,
         capped, jittered by ``rng`` into [0.5, 1] of it (DESIGN §4)."""
-        base = min(self.cap, self.initial * 2.0 ** (failures - 1))
+        # the exponent is bounded before the power: 2.0 ** 1024 overflows, and a probe retried
+        # without a deadline while serving reaches a thousand failures in about half an hour
+        base = min(self.cap, self.initial * 2.0 ** min(max(failures - 1, 0), 64))
         return base * rng.uniform(0.5, 1.0)
 
 

@@ -79,9 +79,10 @@ class ServerHandle:
 
     def cancel(self) -> None:
         """Stop the server at once (a forced stop, a cancelled startup, a drain that overran): its
-        optional ``abort()`` cuts the connections, then its task is cancelled."""
+        optional ``abort()`` cuts the connections of a server still running, then its task is
+        cancelled. A server that has already returned (a graceful stop) is left alone."""
         abort = getattr(self.server, "abort", None)
-        if abort is not None and self.started:
+        if abort is not None and self.started and not self.done.is_set():
             abort()
         self._scope.cancel()
 

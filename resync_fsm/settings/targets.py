@@ -90,6 +90,8 @@ def bind_address(value: Any) -> str:
         raise Invalid(expected)
     if host.startswith("[") != host.endswith("]"):
         raise Invalid(expected)
+    if ":" in host and not host.startswith("["):  # IPv6 needs brackets: 'x:1:2' is no host and port
+        raise Invalid(expected + " (an IPv6 address in brackets: '[::1]:8000')")
     return text
 
 

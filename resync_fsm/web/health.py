@@ -95,6 +95,7 @@ class HealthWrapper:
         self.cut = 0  # requests and websockets cancelled (the graceful timeout ran out)
         self.draining = False  # set by the runner on entering draining
         self._closing: Any = None  # an anyio.Event on the app's loop, made with the first websocket
+        self._listener_closed = False
         self._status_callable = self._full_status  # bound once, not per request
         self.public_status = public_status
         self.management = Listeners()
@@ -127,7 +128,8 @@ class HealthWrapper:
                 await route(scope, self._closing_send(send, scope) if self.draining else send)
                 return
             if self.limit is not None and self.in_flight >= self.limit:
-                await send_body(send, 503, b"text/plain; charset=utf-8", b"Service Unavailable: too busy\n",
+                await send_body(self._closing_send(send, scope) if self.draining else send, 503,
+                                b"text/plain; charset=utf-8", b"Service Unavailable: too busy\n",
                                 [(b"retry-after", b"1")])
                 return
             extensions = scope.setdefault("extensions", {})
@@ -209,11 +211,14 @@ class HealthWrapper:
             import anyio
 
             self._closing = anyio.Event()  # on the app's loop, where websockets run
+            if self._listener_closed:  # a websocket opened after the listener began to close
+                self._closing.set()
         return self._closing
 
     def listener_closing(self) -> None:
         """The server stops accepting: close open websockets with 1001. Call on the app's loop."""
         self.draining = True
+        self._listener_closed = True
         if self._closing is not None:
             self._closing.set()
 

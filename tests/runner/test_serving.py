@@ -173,10 +173,6 @@ async def test_a_server_without_abort_is_just_cancelled(autojump_clock: trio.abc
     assert [name for name, _ in server.events] == ["listening"]
 
 
-@pytest.mark.xfail(strict=True, reason="resync_fsm/runner: Runner._finish calls ServerHandle.cancel() on every "
-                   "final state and cancel() aborts whenever urls were set, even when the server already returned "
-                   "after a graceful drain (HypercornServer.abort then closes every tracked trio connection in the "
-                   "process, not only its own)")
 async def test_a_graceful_stop_never_aborts(autojump_clock: trio.abc.Clock) -> None:
     server = GatedServer()
     server.listen.set()
@@ -197,9 +193,6 @@ def test_cancel_before_running_never_aborts() -> None:
     assert server.calls == [] and not handle.started and not handle.shutdown_requested
 
 
-@pytest.mark.xfail(strict=True, reason="resync_fsm/probes/fanout.py Backoff.delay overflows at the 1025th failure "
-                   "in a row; serving retries what failed at startup without a deadline, so ~15 minutes of a "
-                   "non-critical dependency being down fails the whole service (exit 70, OverflowError)")
 async def test_a_non_critical_dependency_down_for_an_hour_never_fails_the_service(
     autojump_clock: trio.abc.Clock,
 ) -> None:
@@ -212,4 +205,4 @@ async def test_a_non_critical_dependency_down_for_an_hour_never_fails_the_servic
         assert runner.state == "serving", runner.error
         runner.request_drain()
     assert runner.exit_code == 0
-    assert len(attempts.times("cache")) > 3000
+    assert len(attempts.times("cache")) > 1800  # at most 2.01 s apart (DESIGN §4): past the 1025th failure

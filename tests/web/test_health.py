@@ -269,8 +269,6 @@ async def test_beyond_the_limit_503_with_retry_after_and_health_still_answered()
     assert status_of(await call(wrapper, http("/after"))) == 200  # room again
 
 
-@pytest.mark.xfail(strict=True, reason="resync_fsm/web/health.py: the limit's 503 is sent with the raw send, "
-                   "so while draining it lacks the Connection: close every other HTTP/1.1 response carries")
 async def test_draining_busy_503_carries_connection_close() -> None:
     app = RecordingApp(hold=True)
     wrapper = HealthWrapper(app, FakeView(), limit=1)
@@ -380,9 +378,6 @@ async def test_what_an_app_sends_after_the_1001_is_dropped() -> None:
     assert [m["type"] for m in client.sent] == ["websocket.accept", "websocket.close"]
 
 
-@pytest.mark.xfail(strict=True, reason="resync_fsm/web/health.py: listener_closing() only sets an event that "
-                   "exists, and websockets ignore `draining`; a websocket opened after it (accepted just "
-                   "before the listener closed, no websocket open before) never gets the 1001")
 async def test_a_websocket_opened_after_the_listener_closed_gets_1001(autojump_clock: trio.abc.Clock) -> None:
     app = EchoWebsocketApp()
     client = WebsocketClient()
