@@ -34,6 +34,7 @@ from ..logs import get_logger
 from ..settings.model import Settings
 from ..web.asgi import ASGIApp
 from ..web.health import HealthView
+from . import generations
 from .binding import bind_all, close_all, socket_config, urls_of
 from .supervision import CrashLoop, recycle_limit
 from .worker_process import Worker, describe_exit, worker_settings
@@ -115,24 +116,7 @@ class WorkerPool:
 
     async def reload(self) -> None:
         """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
-        if self._reloading or self._stopping or not self._started:
-            log.warning("reload_ignored", reason="a reload is under way" if self._reloading else "not serving")
-            return
-        self._reloading = True
-        try:
-            generation = self.generation + 1
-            log.info("reload_started", generation=generation, workers=self.size)
-            new = [self._start(slot, generation) for slot in range(self.size)]
-            failure = await self._wait_ready(new)
-            if failure is not None:
-                self._discard(new)
-                log.error("reload_failed", generation=generation, reason=failure, serving_generation=self.generation)
-                return
-            old, self.current, self.generation = self.current, new, generation
-            await self._retire(old)
-            log.info("reload_finished", generation=generation, pids=[w.pid for w in new])
-        finally:
-            self._reloading = False
+        await generations.reload(self)
 
     # --- workers -----------------------------------------------------------------
     def _start(self, slot: int, generation: int | None = None) -> Worker:
@@ -161,7 +145,7 @@ class WorkerPool:
                     self.view_changed()  # /status lists it
                 worker.requests = message.get("requests", message.get("recycle", worker.requests))
                 if "recycle" in message:
-                    self._nursery.start_soon(self._recycle, worker)
+                    self._nursery.start_soon(generations.recycle, self, worker)
                 worker.failed = message.get("failed", worker.failed)
             await worker.channel.aclose()
         code = await worker.process.wait() if worker.process is not None else 1
@@ -206,50 +190,12 @@ class WorkerPool:
         if not self._stopping and self._error is None:
             self.current.append(self._start(slot))
 
-    async def _recycle(self, old: Worker) -> None:
-        """``old`` served its max_requests: its replacement first, then its drain."""
-        if old.recycling or old.retiring or self._stopping or self._reloading or old not in self.current:
-            return
-        old.recycling = True
-        new = self._start(old.slot)
-        failure = await self._wait_ready([new])
-        if failure is not None:
-            log.warning("recycle_failed", pid=old.pid, reason=failure, action="the worker keeps serving")
-            self._discard([new])
-            return
-        if old not in self.current:  # it died meanwhile and was replaced
-            await self._retire([new])
-            return
-        self.current[self.current.index(old)] = new
-        self.restarts[old.slot] += 1
-        log.info("worker_recycled", pid=old.pid, requests=old.requests, replacement=new.pid)
-        await self._retire([old])
-
     async def _start_deadline(self, worker: Worker) -> None:
         with trio.move_on_after(self.settings.server.startup_timeout + START_ALLOWANCE):
             await _first(worker.ready, worker.exited)
             return
         worker.failed = "its startup did not complete in time (server.startup_timeout)"
         worker.kill()
-
-    async def _wait_ready(self, workers: list[Worker]) -> str | None:
-        """``None`` once every one of ``workers`` serves; else why one cannot (it exited)."""
-        await self._until(lambda: all(w.ready.is_set() for w in workers) or any(w.exited.is_set() for w in workers))
-        dead = next((w for w in workers if w.exited.is_set()), None)
-        if dead is None:
-            return None
-        return f"worker {dead.pid} exited before serving" + (f": {dead.failed}" if dead.failed else "")
-
-    async def _retire(self, workers: Iterable[Worker]) -> None:
-        for worker in workers:
-            worker.retiring = True
-            if worker.channel is not None:
-                await worker.channel.send({"drain": True})
-
-    def _discard(self, workers: list[Worker]) -> None:
-        for worker in workers:
-            worker.retiring = True
-            worker.kill()
 
     # --- the heartbeat, the view, the drain ----------------------------------------
     def _view(self) -> dict[str, Any]:
