@@ -106,21 +106,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command != "run" and signal.SIGINT in signal_buffer.restore():
         print("interrupted (Ctrl-C)", file=sys.stderr)
         return EX_INTERRUPTED
-    if args.command == "diagram":
-        return _diagram(args)
-    if args.command == "config":
-        return _config(args)
+    if args.command in ("diagram", "config"):
+        try:
+            return _diagram(args) if args.command == "diagram" else _config(args)
+        except BrokenPipeError:  # `config | head -1`: the reader has what it wanted
+            return _reader_gone()
     if args.command == "check":
         try:
             from .check import check
 
             return check(_load_kwargs(args), as_json=args.json, command=args.cmd)
+        except BrokenPipeError:
+            return _reader_gone()
         except (KeyboardInterrupt, BaseExceptionGroup) as exc:  # trio may wrap it in a group
             if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is None:
                 raise
             print("check: interrupted (Ctrl-C)", file=sys.stderr)
             return EX_INTERRUPTED
     return _run(args)
+
+
+def _reader_gone() -> int:
+    """stdout's reader went away: point stdout at /dev/null so that the interpreter's final flush
+    is quiet too (the Python documentation's advice for SIGPIPE), and end without a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 0
 
 
 def main_exit() -> NoReturn:
@@ -177,8 +189,16 @@ def _run(args: argparse.Namespace) -> int:
     from .logs import configure_logging
     from .runner import Runner
     from .settings import activation
+    from .signal_buffer import Interrupted, ignore, interruptible
 
-    settings, error = startup.validate(_load_kwargs(args))
+    try:
+        with interruptible():  # a config from a FIFO or a slow pipe may block: a stop must still stop
+            settings, error = startup.validate(_load_kwargs(args))
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        print(f"Interrupted: {name} while reading the configuration; nothing was started "
+              f"(exit {128 + exc.signum})", file=sys.stderr)
+        return 128 + exc.signum
     activation.unset(os.environ)  # as sd_listen_fds(1): no child process takes the sockets
     if settings is not None:
         configure_logging(settings.log.level, settings.log.format)
@@ -186,6 +206,7 @@ def _run(args: argparse.Namespace) -> int:
         configure_logging()  # the defaults: the settings that would say otherwise are invalid
     runner = Runner(startup.loader(settings, error), cleanup=cleanup_resources, freeze_gc=True)
     code = loops.run(runner.run, settings.server.loop if settings is not None else "trio")
+    ignore()  # decided: a late repeated signal must not turn a clean exit into 143
     line = runner.failure_line()
     if line:
         print(line, file=sys.stderr)

@@ -33,6 +33,12 @@ def load_app(ref: str, *, factory: bool = False, app_dir: str = ".") -> ASGIApp:
             "Check --app and that the module is on PYTHONPATH.",
             {"app": ref},
         ) from exc
+    except (Exception, SystemExit) as exc:  # the module raised, or called sys.exit(), while importing
+        what = f"exited ({exc.code})" if isinstance(exc, SystemExit) else f"raised {type(exc).__name__}: {exc}"
+        raise StartupError(
+            f"the app module {module_name!r} (server.app = {ref!r}) {what} while being imported",
+            {"app": ref},
+        ) from exc
     target: Any = module
     for part in attr.split("."):
         try:

@@ -140,8 +140,8 @@ class Lifespan:
         scope = {"type": "lifespan", "asgi": {"version": "3.0", "spec_version": "2.0"}, "state": self.state}
         try:
             await self.app(scope, self._receive, self._send)
-        except Exception as exc:
-            self._app_error = exc
+        except (Exception, SystemExit) as exc:  # sys.exit() in a lifespan is that phase's failure too
+            self._app_error = exc if isinstance(exc, Exception) else RuntimeError(f"sys.exit({exc.code!r})")
         finally:
             self._app_done.set()
             # A clean return while serving is allowed (some apps return once started); a raise is a crash.

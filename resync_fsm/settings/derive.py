@@ -53,7 +53,8 @@ def field_error(exc: BaseException) -> str:
 
 
 _HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path", "server.metrics_path")
-CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop", "server.workers", "server.management_bind")
+CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop", "server.workers", "server.management_bind",
+               "server.bind")
 
 
 def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
@@ -71,6 +72,11 @@ def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]
         found.append((("server.engine", "server.loop"),
                       "server.engine = 'uvicorn' cannot serve server.loop = 'trio' (Uvicorn runs on asyncio or "
                       "uvloop only): choose server.loop 'asyncio' or 'uvloop', or server.engine 'hypercorn'"))
+    binds = [*values["server.bind"], *(values["server.management_bind"] or ())]
+    twice = sorted({bind for bind in binds if binds.count(bind) > 1 and not bind.endswith(":0")})
+    if twice:
+        found.append((("server.bind", "server.management_bind"),
+                      f"each address may be listened on once: {', '.join(twice)} is given twice"))
     if values["server.workers"] > 1 and values["server.management_bind"]:
         found.append((("server.workers", "server.management_bind"),
                       "a management listener is not supported with worker processes yet: run one process "

@@ -175,7 +175,11 @@ def tls_problems(values: dict[str, Any]) -> list[tuple[str, str]]:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     if cert is not None and key is not None:
         try:
-            context.load_cert_chain(cert, key)
+            context.load_cert_chain(cert, key, password=_no_passphrase)
+        except _Encrypted:
+            problems.append(("tls.keyfile", "is encrypted: resync_fsm takes no passphrase; decrypt it "
+                                            "(openssl pkey -in KEY -out KEY.plain) and keep it readable by "
+                                            "the service only"))
         except ssl.SSLError as exc:
             problems.append(("tls.keyfile", f"does not match tls.certfile, or one of them is not PEM "
                                             f"({exc.reason or 'unreadable'})"))
@@ -192,6 +196,15 @@ def tls_problems(values: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("tls.ca_certs" if ca is not None else "tls.client_cert",
                          "only applies with TLS: set tls.certfile and tls.keyfile"))
     return problems
+
+
+class _Encrypted(Exception):
+    """The key file asked for a passphrase."""
+
+
+def _no_passphrase() -> bytes:
+    """OpenSSL's passphrase callback: never prompt on the terminal (a service has none)."""
+    raise _Encrypted()
 
 
 def exposure(value: Any) -> bool | None:

@@ -78,6 +78,12 @@ def bind_address(value: Any) -> str:
         raise Invalid(expected)
     text: str = value.strip()
     if text.startswith("unix:") and len(text) > len("unix:"):
+        path = text[len("unix:"):]
+        if len(os.fsencode(path)) > 107:  # sun_path holds 108 bytes with the NUL
+            raise Invalid("'unix:/path' with a path of at most 107 bytes (the kernel's limit)")
+        parent = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(parent):
+            raise Invalid(f"'unix:/path' in an existing directory: {parent} does not exist")
         return text
     if text.startswith("fd://"):
         if not re.fullmatch(r"[0-9]{1,7}", text[5:], re.ASCII):
@@ -92,6 +98,8 @@ def bind_address(value: Any) -> str:
         raise Invalid(expected)
     if ":" in host and not host.startswith("["):  # IPv6 needs brackets: 'x:1:2' is no host and port
         raise Invalid(expected + " (an IPv6 address in brackets: '[::1]:8000')")
+    if not re.fullmatch(r"\[[0-9A-Fa-f:.]+(%[\w.-]+)?\]|[A-Za-z0-9._-]+", host, re.ASCII):
+        raise Invalid(expected + " (a host name or an IP address: no scheme, path, space or list)")
     return text
 
 

@@ -241,3 +241,20 @@ def test_shutdown_timeout_must_be_above_zero_graceful_timeout_may_be_zero() -> N
     exc = failure({"RESYNC_FSM_SERVER_SHUTDOWN_TIMEOUT": "0"})
     assert "RESYNC_FSM_SERVER_SHUTDOWN_TIMEOUT: expected a number of seconds above 0" in str(exc)
     assert load({"RESYNC_FSM_SERVER_GRACEFUL_TIMEOUT": "0"}).server.graceful_timeout == 0.0
+
+
+@pytest.mark.parametrize("bind", ["http://127.0.0.1:8000", "a:1 b:2", "127.0.0.1:1,127.0.0.1:2", "host/x:80",
+                                  "unix:/nonexistent-dir-of-resync/app.sock", "unix:/" + "x" * 120])
+def test_a_malformed_bind_is_a_configuration_error_not_a_bind_failure(bind: str) -> None:
+    with pytest.raises(ConfigurationValidationError, match="--bind"):
+        load_settings(flags={"server.bind": [bind]}, environ={}, cwd=Path("/nonexistent"))
+
+
+@pytest.mark.parametrize(("binds", "management"), [(["127.0.0.1:9000", "127.0.0.1:9000"], None),
+                                                   (["127.0.0.1:9000"], ["127.0.0.1:9000"])])
+def test_an_address_listened_on_twice_is_a_configuration_error(binds: list[str], management: list[str] | None) -> None:
+    flags: dict[str, object] = {"server.bind": binds}
+    if management:
+        flags["server.management_bind"] = management
+    with pytest.raises(ConfigurationValidationError, match="given twice"):
+        load_settings(flags=flags, environ={}, cwd=Path("/nonexistent"))
