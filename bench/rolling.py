@@ -125,7 +125,7 @@ async def trial(argv: list[str], check: str, clients: int, workdir: Path) -> Tri
         nursery.start_soon(load.run)
         for port in ports:
             await load.served_by(port, set())
-        await trio.sleep(0.3)
+        await load.ok_since(float("-inf"), 32)  # real load before anything restarts
         steps, new = await roll(load, ports, old, start)
         await load.stop()
         for r in new:

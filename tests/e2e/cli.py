@@ -90,6 +90,14 @@ class Cli:
         return [e["to"] for e in self.events if e.get("event") == "state_transition"]
 
 
+async def until_in_flight(client: Any, base: str, count: int) -> None:
+    """Ask the service's ``base + "/status"`` (another process: nothing to wait on) until at least
+    ``count`` requests are in flight; bounded."""
+    with trio.fail_after(5):
+        while (await client.get(base + "/status")).json()["in_flight"] < count:  # noqa: ASYNC110
+            await trio.sleep(0.01)
+
+
 def env(**extra: str) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith(("RESYNC_FSM_", "APP_"))}
     for name in ("REDIS_URL", "TWS_HOST", "TWS_PORT", "LLM_ENDPOINT", "SERVER_HOST", "SERVER_PORT",

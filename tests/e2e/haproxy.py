@@ -224,6 +224,13 @@ class Load:
                         return request.replica
                 await self._seen.wait()
 
+    async def ok_since(self, since: float, count: int) -> None:
+        """Wait (bounded) until ``count`` requests started at or after ``since`` (trio clock) ended ok:
+        the load has really gone on, without a sleep standing in for it."""
+        with trio.fail_after(LIMIT):
+            while self.outcomes(since=since)["ok"] < count:
+                await self._seen.wait()
+
     def replicas(self, port: int) -> set[str]:
         return {r.replica for r in self.requests if r.replica.endswith(f":{port}")}
 
@@ -256,9 +263,9 @@ class Step:
 
 
 async def roll(load: Load, ports: Sequence[int], old: Sequence[Replica],
-               start: Callable[[int], Awaitable[Replica]], settle: float = 0.3) -> tuple[list[Step], list[Replica]]:
+               start: Callable[[int], Awaitable[Replica]], settle: int = 32) -> tuple[list[Step], list[Replica]]:
     """For each slot in turn: SIGTERM the old replica, wait for its exit, start a new one on the
-    same port, wait until HAProxy routes load to it, let it serve ``settle`` seconds."""
+    same port, wait until HAProxy routes load to it and ``settle`` more requests have been served."""
     steps, new = [], []
     for port, replica in zip(ports, old, strict=True):
         seen = load.replicas(port)
@@ -269,8 +276,9 @@ async def roll(load: Load, ports: Sequence[int], old: Sequence[Replica],
         exited = trio.current_time()
         new.append(await start(port))
         replica_id = await load.served_by(port, seen)
-        steps.append(Step(port, signalled, code, exited, trio.current_time(), seen, replica_id))
-        await trio.sleep(settle)
+        routed = trio.current_time()
+        steps.append(Step(port, signalled, code, exited, routed, seen, replica_id))
+        await load.ok_since(routed, settle)
     return steps, new
 
 

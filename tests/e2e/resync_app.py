@@ -8,7 +8,6 @@ see that startup and shutdown ran, in order.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,12 +18,9 @@ from fastapi import FastAPI
 
 from resync_fsm import get_validated_settings
 
+from .apps import _mark
+
 WORK_SECONDS = 0.5
-
-
-def _mark(text: str) -> None:
-    with open(os.environ["RESYNC_TEST_MARKS"], "a", encoding="utf-8") as marks:
-        marks.write(text + "\n")
 
 
 @asynccontextmanager

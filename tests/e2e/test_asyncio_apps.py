@@ -10,7 +10,7 @@ import httpx
 import pytest
 import trio
 
-from .cli import running
+from .cli import running, until_in_flight
 from .services import redis_server  # noqa: F401 - fixture
 
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -48,9 +48,7 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
                     in_flight.append(await client.get(url + "/work"))
 
                 nursery.start_soon(slow)
-                with trio.fail_after(5):  # until the request is in flight: ask the other process
-                    while (await client.get(management + "/status")).json()["in_flight"] < 1:  # noqa: ASYNC110
-                        await trio.sleep(0.01)
+                await until_in_flight(client, management, 1)
                 cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0
     assert in_flight[0].status_code == 200 and in_flight[0].json() == {"done": True}

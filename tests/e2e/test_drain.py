@@ -13,7 +13,7 @@ import pytest
 import trio
 
 from ..servers import silent_endpoints
-from .cli import running
+from .cli import running, until_in_flight
 
 ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -151,9 +151,7 @@ async def test_status_while_draining_counts_requests_in_flight(server_env: dict[
             for _ in range(3):
                 nursery.start_soon(held_request)
             # until the three are in flight (held until /release): another process, so we ask it
-            with trio.fail_after(5):
-                while (await client.get(management + "/status")).json()["in_flight"] < 3:  # noqa: ASYNC110
-                    await trio.sleep(0.01)
+            await until_in_flight(client, management, 3)
             cli.signal(signal.SIGTERM)
             await cli.wait_event("draining")
             status = (await client.get(management + "/status")).json()

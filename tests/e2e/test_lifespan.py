@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import trio
 
-from .cli import running
+from .cli import running, until_in_flight
 
 ROOT = str(Path(__file__).resolve().parents[2])
 APP = "tests.e2e.apps:lifespan_app"
@@ -64,9 +64,7 @@ async def test_a_lifespan_that_dies_while_serving_drains_then_fails(server_env: 
                 slow.append(await client.get(url + "/slow"))
 
             nursery.start_soon(in_flight)
-            with trio.fail_after(5):
-                while (await client.get(url + "/status")).json()["in_flight"] < 1:  # noqa: ASYNC110
-                    await trio.sleep(0.01)
+            await until_in_flight(client, url, 1)
             await client.get(url + "/crash")
             await cli.wait_event("draining")
             ready = await client.get(url + "/readyz")

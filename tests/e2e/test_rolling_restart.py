@@ -58,7 +58,7 @@ async def rolling_restart(tmp_path: Path, drain_delay: float,
         nursery.start_soon(load.run)
         for port in ports:  # HAProxy routes to both old replicas before anything restarts
             await load.served_by(port, set())
-        await trio.sleep(0.3)
+        await load.ok_since(float("-inf"), 32)  # real load before anything restarts
         steps, new = await roll(load, ports, old, start)
         await load.stop()
         new_exits = []

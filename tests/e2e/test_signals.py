@@ -22,7 +22,7 @@ import pytest
 import trio
 
 from ..servers import silent_endpoints
-from .cli import env, running
+from .cli import env, running, until_in_flight
 
 ROOT = str(Path(__file__).resolve().parents[2])
 
@@ -52,9 +52,7 @@ async def test_a_repeated_sigterm_stays_graceful(loop: str) -> None:
                 answers.append((await client.get(url + "/")).status_code)
 
             nursery.start_soon(slow)
-            with trio.fail_after(5):
-                while (await client.get(url + "/status")).json()["in_flight"] < 1:  # noqa: ASYNC110
-                    await trio.sleep(0.01)
+            await until_in_flight(client, url, 1)
             cli.signal(signal.SIGTERM)
             await cli.wait_event("draining")
             cli.signal(signal.SIGTERM)  # docker stop, then the init system, say
