@@ -36,6 +36,9 @@ async def reload(pool: WorkerPool) -> None:
         failure = await wait_ready(pool, new)
         if failure is not None:
             discard(new)
+            if pool._stopping:  # a stop arrived: the new generation was discarded, it did not fail
+                log.info("reload_abandoned", generation=generation, reason="the service is stopping")
+                return
             log.error("reload_failed", generation=generation, reason=failure, serving_generation=pool.generation)
             return
         old, pool.current, pool.generation = pool.current, new, generation
