@@ -51,15 +51,16 @@ def status_of(port: int, path: str) -> int | None:
 class Server:
     """One server process on a free port; ``start()`` returns the seconds from spawn to its first 200."""
 
-    def __init__(self, argv: list[str], ready_path: str) -> None:
+    def __init__(self, argv: list[str], ready_path: str, stderr: int = subprocess.DEVNULL) -> None:
         self.port = free_port()
+        self.stderr = stderr
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.ready_path = ready_path
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, limit: float = 20.0) -> float:
         started = time.perf_counter()
-        self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.stderr,
                                         env={**os.environ, "PYTHONPATH": str(ROOT)})
         while time.perf_counter() - started < limit:
             if status_of(self.port, self.ready_path) == 200:

@@ -14,7 +14,7 @@ from functools import partial
 from hypercorn.config import Config, Sockets
 
 from ..settings.model import Settings
-from ..web.asgi import ASGIApp
+from ..web.health import HealthWrapper
 from .binding import bind_listeners, local_addresses, urls_of
 from .bridge import Bridge
 from .lifespan import Lifespan
@@ -25,7 +25,7 @@ __all__ = ["BridgedServer"]
 class BridgedServer:
     """The common half of a :class:`~resync_fsm.backends.interface.Server` run through a bridge."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None],
+    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None],
                  bridge: Bridge) -> None:
         self.app, self.settings, self.on_fault, self.bridge = app, settings, on_fault, bridge
         self._stop_requested = False
@@ -40,16 +40,12 @@ class BridgedServer:
         is served, tell the app (the health wrapper's ``management_listening(addresses, urls)``) which local
         addresses are management ones (docs/operations.md "Exposure")."""
         public, management = bind_listeners(config, self.settings)
-        told = getattr(self.app, "management_listening", None)
-        if told is not None:
-            told(local_addresses(management), urls_of(management))
+        self.app.management_listening(local_addresses(management), urls_of(management))
         return public, management
 
     def _set_stop(self) -> None:
         self._stop_requested = True
-        closing = getattr(self.app, "listener_closing", None)  # the health wrapper: websockets get 1001
-        if closing is not None:
-            closing()
+        self.app.listener_closing()  # websockets get 1001
         self._stop_now()
 
     def _stop_now(self) -> None:
@@ -57,11 +53,12 @@ class BridgedServer:
         raise NotImplementedError
 
     def _lifespan(self) -> Lifespan:
-        """The app's lifespan (made on the app's loop); a crash while serving is reported to the runner."""
+        """The app's lifespan (made on the app's loop, run on the app itself, not through the health
+        wrapper, which answers the server's own); a crash while serving is reported to the runner."""
 
         def crashed(error: BaseException) -> None:
             self.bridge.to_trio(partial(self.on_fault, error))
 
         server = self.settings.server
-        return Lifespan(self.app, startup_timeout=server.startup_timeout or math.inf,
+        return Lifespan(self.app.app, startup_timeout=server.startup_timeout or math.inf,
                         shutdown_timeout=server.shutdown_timeout, on_crash=crashed, mode=server.lifespan)

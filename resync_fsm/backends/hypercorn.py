@@ -22,7 +22,7 @@ from hypercorn.utils import wrap_app
 
 from ..settings.model import Settings
 from ..settings.surface import CLIENT_CERT_MODES
-from ..web.asgi import ASGIApp
+from ..web.health import HealthWrapper
 from .binding import close_all, merged, socket_config, urls_of
 from .bridge import Bridge, bridge_for
 from .bridged import BridgedServer
@@ -63,7 +63,7 @@ def hypercorn_config(settings: Settings) -> Config:
 class HypercornServer(BridgedServer):
     """One Hypercorn serving of ``app`` (see :class:`~resync_fsm.backends.interface.Server`)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None],
+    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None],
                  bridge: Bridge) -> None:
         super().__init__(app, settings, on_fault, bridge)
         self.config = hypercorn_config(settings)
@@ -134,6 +134,6 @@ class HypercornServer(BridgedServer):
         return serve_asyncio
 
 
-def hypercorn_backend(app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None]) -> Any:
+def hypercorn_backend(app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None]) -> Any:
     """The :data:`~resync_fsm.backends.interface.Backend` for Hypercorn on ``settings.server.loop``."""
     return HypercornServer(app, settings, on_fault, bridge_for(settings.server.loop))

@@ -1,7 +1,8 @@
 """The one small interface between the runner and a server backend (DESIGN §5).
 
-A backend is a callable ``backend(app, settings, on_fault) -> Server`` building
-one :class:`Server` for one lifecycle. The runner starts it in ``serving``, asks
+A backend is a callable ``backend(wrapper, settings, on_fault) -> Server`` building
+one :class:`Server` for one lifecycle; ``wrapper`` is the runner's
+:class:`~resync_fsm.web.health.HealthWrapper` around the app. The runner starts it in ``serving``, asks
 it to shut down in ``draining``, and bounds the wait by its ``drain_budget``. The
 runner imports this module, never a backend: a worker pool or another server
 slots in behind the same interface.
@@ -10,12 +11,14 @@ slots in behind the same interface.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import trio
 
 from ..settings.model import Settings
-from ..web.asgi import ASGIApp
+
+if TYPE_CHECKING:
+    from ..web.health import HealthWrapper
 
 __all__ = ["Backend", "Server", "Supervisor"]
 
@@ -64,4 +67,4 @@ class Supervisor(Server, Protocol):
 
 
 # on_fault(error): an error while serving (the app's lifespan died) that must drain, then fail.
-Backend = Callable[[ASGIApp, Settings, Callable[[BaseException], None]], Server]
+Backend = Callable[["HealthWrapper", Settings, Callable[[BaseException], None]], Server]

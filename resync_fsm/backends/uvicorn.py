@@ -30,6 +30,7 @@ from ..errors import StartupError
 from ..settings.model import Settings
 from ..settings.surface import CLIENT_CERT_MODES
 from ..web.asgi import ASGIApp
+from ..web.health import HealthWrapper
 from .binding import close_all, merged, socket_config, urls_of
 from .bridge import Bridge, bridge_for
 from .bridged import BridgedServer
@@ -107,7 +108,7 @@ class _Uvicorn(uvicorn.Server):
 class UvicornServer(BridgedServer):
     """One Uvicorn serving of ``app`` (see :class:`~resync_fsm.backends.interface.Server`)."""
 
-    def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None],
+    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None],
                  bridge: Bridge) -> None:
         super().__init__(app, settings, on_fault, bridge)
         self.config = uvicorn_config(app, settings)  # its app becomes the served app on the app's loop
@@ -157,6 +158,6 @@ class UvicornServer(BridgedServer):
                 group.cancel_scope.cancel()
 
 
-def uvicorn_backend(app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None]) -> Any:
+def uvicorn_backend(app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None]) -> Any:
     """The :data:`~resync_fsm.backends.interface.Backend` for Uvicorn on ``settings.server.loop``."""
     return UvicornServer(app, settings, on_fault, bridge_for(settings.server.loop))

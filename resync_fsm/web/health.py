@@ -96,17 +96,20 @@ class HealthWrapper:
         self.draining = False  # set by the runner on entering draining
         self._closing: Any = None  # an anyio.Event on the app's loop, made with the first websocket
         self._listener_closed = False
-        self._status_callable = self._full_status  # bound once, not per request
         self.public_status = public_status
+        # what every app request's and websocket's scope carries (copied into it; see the module)
+        self._extensions = {STATUS_EXTENSION: self._full_status, STATUS_PAGE_EXTENSION: public_status}
         self.management = Listeners()
+        self._management = False  # any management listener bound (read per request: a plain bool)
         self._management_routes: dict[str, _Route] = {livez: self._livez, readyz: self._readyz,
                                                      status: self._status, "/": self._page}
         self.metrics = metrics
-        self._hits: dict[str, Any] = {}  # path -> the endpoint's bound counter child
+        self._observe = None if metrics is None else metrics.observe_request
+        self._roles: dict[str, str] = {}  # path -> the endpoint's role, counted per hit
         if metrics is not None:
             self._management_routes[metrics_path] = metrics.serve
-            roles = {livez: "livez", readyz: "readyz", status: "status", metrics_path: "metrics"}
-            self._hits = {path: metrics.health_counter(role) for path, role in roles.items()}
+            self._roles = {livez: "livez", readyz: "readyz", status: "status", metrics_path: "metrics"}
+        self.lifespan_state: dict[str, Any] | None = None  # see answer_server_lifespan
         hidden = {path for path, shown in ((status, public_status), (metrics_path, public_metrics)) if not shown}
         self._routes: dict[str, _Route] = {
             path: route for path, route in self._management_routes.items() if path != "/" and path not in hidden}
@@ -115,94 +118,119 @@ class HealthWrapper:
         """The management listeners are bound at ``addresses`` (``(host, port)``, ``(path, None)``),
         reached at ``urls``; called by the backend before it serves."""
         self.management.bound(addresses, urls)
+        self._management = bool(self.management)
+
+    def answer_server_lifespan(self, state: dict[str, Any]) -> None:
+        """resync_fsm runs the app's lifespan itself (:mod:`~resync_fsm.backends.lifespan`, which calls
+        :attr:`app`): from now on the server's own lifespan scope is answered here, never reaching the
+        app, and ``state`` (the app's lifespan state) is copied into each request's scope, as ASGI's
+        lifespan state extension asks of a server."""
+        self.lifespan_state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if self.management and self.management.is_management(scope):
-                await self._manage(scope, send)
-                return
-            route = self._routes.get(scope["path"])
-            if route is not None and scope["method"] in ("GET", "HEAD"):
-                if self.metrics is not None:
-                    self._hits[scope["path"]].inc()
-                await route(scope, self._closing_send(send, scope) if self.draining else send)
-                return
-            if self.limit is not None and self.in_flight >= self.limit:
-                await send_body(self._closing_send(send, scope) if self.draining else send, 503,
-                                b"text/plain; charset=utf-8", b"Service Unavailable: too busy\n",
-                                [(b"retry-after", b"1")])
-                return
-            extensions = scope.setdefault("extensions", {})
-            extensions[STATUS_EXTENSION] = self._status_callable
-            extensions[STATUS_PAGE_EXTENSION] = self.public_status
-            if self.metrics is None:
-                await self._tracked(self.app, scope, receive, self._closing_send(send, scope))
-            else:
-                await self._measured(self.metrics, scope, receive, send)
+        if scope["type"] != "http":
+            await self._other(scope, receive, send)
             return
+        if self._management and self.management.is_management(scope):
+            await self._manage(scope, send)
+            return
+        route = self._routes.get(scope["path"])
+        if route is not None and scope["method"] in ("GET", "HEAD"):
+            await self._answer(route, scope, send)
+            return
+        if self.limit is not None and self.in_flight >= self.limit:
+            await send_body(self._closing_send(send, scope), 503, b"text/plain; charset=utf-8",
+                            b"Service Unavailable: too busy\n", [(b"retry-after", b"1")])
+            return
+        # An app request: the serving path of every request, kept to this one frame and one ``send``
+        # wrapper, a plain function returning ``send``'s awaitable (ASGI asks only for an awaitable
+        # callable). It is counted in flight (and cut, when cancelled), its status and duration observed
+        # (with metrics), and ``Connection: close`` is added to a response that starts while draining
+        # (HTTP/1.x only: HTTP/2 forbids the header and closes with GOAWAY). Its cost per request is
+        # in docs/benchmarks.md ("Uvicorn engine").
+        self._extend(scope)
+        status = 0
+
+        def respond(message: Message) -> Awaitable[None]:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                if self.draining and scope.get("http_version") != "2":
+                    message = _with_close(message)
+            return send(message)
+
+        observe = self._observe
+        self.in_flight += 1
+        started = perf_counter()
+        try:
+            await self.app(scope, receive, respond)
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # trio.Cancelled, asyncio.CancelledError: cut
+                self.cut += 1
+            elif not status:
+                status = 500  # what the server answers for an app that raised before responding
+            raise
+        finally:
+            self.in_flight -= 1
+            if observe is not None:
+                observe(scope["method"], status, perf_counter() - started)
+
+    async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A websocket (counted in flight, closed with 1001 when the listener closes) or a lifespan scope."""
         if scope["type"] == "websocket":
             from .websockets import serve_websocket
 
-            if self.management and self.management.is_management(scope):
+            if self._management and self.management.is_management(scope):
                 await send({"type": "websocket.close", "code": 1008})  # policy violation: not served here
                 return
             if self.limit is not None and self.in_flight >= self.limit:
                 await send({"type": "websocket.close", "code": 1013})  # try again later (RFC 6455 registry)
                 return
-            scope.setdefault("extensions", {})[STATUS_EXTENSION] = self._status_callable
+            self._extend(scope)
             closing = self._closing_event()
-
-            async def websocket(scope: Scope, receive: Receive, send: Send) -> None:
+            self.in_flight += 1
+            try:
                 await serve_websocket(self.app, scope, receive, send, closing)
-
-            await self._tracked(websocket, scope, receive, send)
+            except BaseException as exc:
+                if not isinstance(exc, Exception):  # trio.Cancelled, asyncio.CancelledError: cut
+                    self.cut += 1
+                raise
+            finally:
+                self.in_flight -= 1
+            return
+        if scope["type"] == "lifespan" and self.lifespan_state is not None:
+            await _answer_lifespan(receive, send)
             return
         await self.app(scope, receive, send)
 
-    async def _tracked(self, app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-        self.in_flight += 1
-        try:
-            await app(scope, receive, send)
-        except BaseException as exc:
-            if not isinstance(exc, Exception):  # trio.Cancelled, asyncio.CancelledError: cut
-                self.cut += 1
-            raise
-        finally:
-            self.in_flight -= 1
+    def _extend(self, scope: Scope) -> None:
+        """What every request and websocket scope carries to the app: the extensions, the lifespan state."""
+        extensions = scope.get("extensions")
+        if extensions is None:
+            scope["extensions"] = self._extensions.copy()
+        else:
+            extensions.update(self._extensions)
+        state = self.lifespan_state
+        if state:
+            scope["state"] = state.copy()
 
-    async def _measured(self, metrics: RunnerMetrics, scope: Scope, receive: Receive, send: Send) -> None:
-        """:meth:`_tracked` with the request counted and timed: one ``send`` wrapper does both the
-        status capture and ``Connection: close`` (the per-request cost is in docs/benchmarks.md)."""
-        status = 0
-        http1 = scope.get("http_version", "1.1") != "2"
-
-        async def measuring_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                if self.draining and http1:
-                    message = _with_close(message)
-            await send(message)
-
-        started = perf_counter()
-        try:
-            await self._tracked(self.app, scope, receive, measuring_send)
-        except Exception:
-            status = status or 500  # what the server answers for an app that raised before responding
-            raise
-        finally:
-            metrics.observe_request(scope["method"], status, perf_counter() - started)
+    async def _answer(self, route: _Route, scope: Scope, send: Send) -> None:
+        """One of the runner's endpoints, counted by role (with metrics)."""
+        if self.metrics is not None:
+            role = self._roles.get(scope["path"])
+            if role is not None:
+                self.metrics.health[role] += 1
+        await route(scope, self._closing_send(send, scope))
 
     def _closing_send(self, send: Send, scope: Scope) -> Send:
-        """``send`` adding ``Connection: close`` to a response that starts while draining (HTTP/1.x
-        only: HTTP/2 forbids the header and closes with GOAWAY)."""
-        if scope.get("http_version", "1.1") == "2":
+        """``send``, or while draining on HTTP/1.x, ``send`` adding ``Connection: close`` to the response."""
+        if not self.draining or scope.get("http_version") == "2":
             return send
 
-        async def closing_send(message: Message) -> None:
-            if self.draining and message["type"] == "http.response.start":
+        def closing_send(message: Message) -> Awaitable[None]:
+            if message["type"] == "http.response.start":
                 message = _with_close(message)
-            await send(message)
+            return send(message)
 
         return closing_send
 
@@ -233,10 +261,7 @@ class HealthWrapper:
         if route is None or scope["method"] not in ("GET", "HEAD"):
             await send_body(send, 404, b"text/plain; charset=utf-8", b"Not Found\n")
             return
-        hit = self._hits.get(scope["path"])
-        if hit is not None:
-            hit.inc()
-        await route(scope, self._closing_send(send, scope) if self.draining else send)
+        await self._answer(route, scope, send)
 
     async def _page(self, scope: Scope, send: Send) -> None:
         from .page import render_page
@@ -259,6 +284,17 @@ class HealthWrapper:
             await send_body(send, 200, b"text/plain; charset=utf-8", mermaid(active=body["state"]).encode())
             return
         await send_json(send, 200, body)
+
+
+async def _answer_lifespan(receive: Receive, send: Send) -> None:
+    """The server's lifespan scope, answered at once: resync_fsm runs the app's (see
+    :meth:`HealthWrapper.answer_server_lifespan`)."""
+    while True:
+        message = await receive()
+        kind = message["type"].rsplit(".", 1)[-1]
+        await send({"type": f"lifespan.{kind}.complete"})
+        if kind == "shutdown":
+            return
 
 
 def _with_close(message: Message) -> Message:
