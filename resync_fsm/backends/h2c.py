@@ -3,10 +3,11 @@
 ``server.h2c = false``: Hypercorn answers ``Upgrade: h2c`` requests in HTTP/1.1 instead of switching.
 
 Hypercorn has no option for it: its HTTP/1.1 protocol switches to HTTP/2 on any
-body-less request carrying ``Upgrade: h2c`` (RFC 7540 §3.2). :func:`install`
-wraps that check once so that, for a :class:`~hypercorn.config.Config` whose
-:data:`H2C_ATTRIBUTE` is false, it sees the request without that ``Upgrade``
-value; the app still receives every header. Prior-knowledge HTTP/2 (the
+body-less request carrying ``Upgrade: h2c`` (RFC 7540 §3.2). :func:`refuse_h2c`
+wraps that check once (only when a server is configured with ``h2c = false``:
+the wrapper is on every HTTP/1.1 request's path) so that, for a
+:class:`~hypercorn.config.Config` whose :data:`H2C_ATTRIBUTE` is false, it sees
+the request without that ``Upgrade`` value; the app still receives every header. Prior-knowledge HTTP/2 (the
 ``PRI *`` preface) is unaffected. tests/e2e/test_surface.py checks both
 behaviours against the installed Hypercorn.
 """
@@ -15,12 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["H2C_ATTRIBUTE", "install"]
+__all__ = ["H2C_ATTRIBUTE", "install", "refuse_h2c"]
 
 H2C_ATTRIBUTE = "resync_fsm_h2c"
 
 
 def install() -> None:
+    """Mend the HTTP/2 descriptor leak (idempotent; see :func:`_release_buffers_on_close`)."""
+    _release_buffers_on_close()
+
+
+def refuse_h2c() -> None:
     """Wrap ``H11Protocol._check_protocol`` (idempotent)."""
     import h11
     from hypercorn.protocol.h11 import H11Protocol
@@ -39,7 +45,6 @@ def install() -> None:
 
     check_protocol._resync_fsm = True  # type: ignore[attr-defined]
     H11Protocol._check_protocol = check_protocol  # type: ignore[method-assign]
-    _release_buffers_on_close()
 
 
 def _release_buffers_on_close() -> None:
@@ -54,6 +59,8 @@ def _release_buffers_on_close() -> None:
     from hypercorn.protocol.h2 import H2Protocol
 
     original: Any = H2Protocol.handle
+    if getattr(original, "_resync_fsm", False):
+        return
 
     async def handle(self: Any, event: Any) -> None:
         await original(self, event)
@@ -61,4 +68,5 @@ def _release_buffers_on_close() -> None:
             for buffer in list(self.stream_buffers.values()):
                 await buffer.close()
 
+    handle._resync_fsm = True  # type: ignore[attr-defined]
     H2Protocol.handle = handle  # type: ignore[method-assign]

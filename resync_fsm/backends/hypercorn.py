@@ -26,14 +26,14 @@ from ..web.health import HealthWrapper
 from .binding import close_all, merged, socket_config, urls_of
 from .bridge import Bridge, bridge_for
 from .bridged import BridgedServer
-from .h2c import H2C_ATTRIBUTE, install
+from .h2c import H2C_ATTRIBUTE, install, refuse_h2c
 from .served import serving_app
 from .unix_scope import install as name_unix_sockets
 
 __all__ = ["HypercornServer", "hypercorn_backend", "hypercorn_config"]
 
 
-install()  # server.h2c = false: see .h2c
+install()  # HTTP/2 send buffers released on close: see .h2c
 name_unix_sockets()  # scope["server"] on a unix socket, for the management listener: see .unix_scope
 
 
@@ -52,6 +52,8 @@ def hypercorn_config(settings: Settings) -> Config:
     config.include_server_header = server.server_header
     config.root_path = server.root_path
     setattr(config, H2C_ATTRIBUTE, server.h2c)
+    if not server.h2c:
+        refuse_h2c()
     if tls.enabled:
         config.ca_certs = tls.ca_certs
         config.ciphers = tls.ciphers
