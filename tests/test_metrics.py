@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import trio
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
 from resync_fsm import __version__
@@ -309,3 +311,18 @@ async def test_every_probe_attempt_counts_once_across_startup_and_watch_rounds(a
     assert value(samples, "resync_fsm_probe_duration_seconds_count", **db) == len(attempts.calls)
     assert value(samples, "resync_fsm_probe_failures_total", reason="timeout", **db) == 3
     assert value(samples, "resync_fsm_probe_up", critical="true", **db) == 1
+
+
+@given(method=st.text(max_size=12) | st.sampled_from(sorted(HTTP_METHODS)),
+       status=st.integers(min_value=-10**6, max_value=10**6), seconds=st.floats(min_value=0.0, max_value=1e6))
+def test_any_request_lands_in_a_bounded_series(method: str, status: int, seconds: float) -> None:
+    # whatever a client sends as method and an app as status: one of 10 x 6 series, counted once
+    async def load() -> Settings:
+        return Settings()
+
+    metrics = RunnerMetrics(Runner(load, handle_signals=False))
+    metrics.observe_request(method, status, seconds)
+    [((label_method, status_class), row)] = metrics.requests()
+    assert label_method == (method if method in HTTP_METHODS else "other")
+    assert status_class == (f"{status // 100}xx" if 100 <= status < 600 else "none")
+    assert (row.count, row.sum) == (1, seconds)

@@ -103,10 +103,12 @@ class RunnerMetrics:
         self.probe_attempts: dict[tuple[str, str], int] = {}
         self.probe_failures: dict[tuple[str, str, str], int] = {}  # (probe, kind, reason)
         self.probe_durations: dict[tuple[str, str], Durations] = {}
-        self.requests: dict[tuple[str, str], Durations] = {}  # (method, status class)
+        # (method, status class) -> its series, made up front; exported once counted (see requests())
+        self._requests = {method: tuple(Durations(REQUEST_BUCKETS) for _ in STATUS_CLASSES)
+                          for method in (*sorted(HTTP_METHODS), "other")}
+        self._other_method = self._requests["other"]
         self.health: dict[str, int] = dict.fromkeys(HEALTH_ENDPOINTS, 0)
         self._last_probe: dict[str, ProbeResult] = {}
-        self._request_rows: dict[tuple[str, int], Durations] = {}  # (method, status // 100) -> its series
         self._registry: CollectorRegistry | None = None
         for move in runner.lifecycle.history:
             self.on_move(move)
@@ -162,25 +164,18 @@ class RunnerMetrics:
     def observe_request(self, method: str, status: int, seconds: float) -> None:
         """One app request: ``status`` 0 when no response started; ``seconds`` from call to return.
 
-        On the serving path of every request: a dict lookup, a bucket search, no lock.
+        On the serving path of every request: a dict lookup, a bucket search, no lock. A status
+        outside 100–599 counts as ``none``, as no response.
         """
-        if method not in HTTP_METHODS:
-            method = "other"
-        row = self._request_rows.get((method, status // 100))
-        if row is None:
-            row = self._request_row(method, status // 100)
+        hundreds = status // 100
+        row = self._requests.get(method, self._other_method)[hundreds if 0 < hundreds < 6 else 0]
         row.counts[bisect_left(REQUEST_BUCKETS, seconds)] += 1
         row.sum += seconds
 
-    def _request_row(self, method: str, hundreds: int) -> Durations:
-        valid = 0 <= hundreds < len(STATUS_CLASSES)
-        key = (method, STATUS_CLASSES[hundreds] if valid else "none")
-        row = self.requests.get(key)
-        if row is None:
-            row = self.requests[key] = Durations(REQUEST_BUCKETS)
-        if valid:  # an invalid status is not cached: the cache stays bounded whatever the app sends
-            self._request_rows[(method, hundreds)] = row
-        return row
+    def requests(self) -> list[tuple[tuple[str, str], Durations]]:
+        """((method, status class), series) for each pair counted so far."""
+        return [((method, status_class), row) for method, rows in self._requests.items()
+                for status_class, row in zip(STATUS_CLASSES, rows, strict=True) if row.count]
 
     # --- exposition ---------------------------------------------------------------
     @property

@@ -97,11 +97,12 @@ class _Collector(Collector):
                        [*_PROBE, "reason"], metrics.probe_failures.items())
         yield _histogram("resync_fsm_probe_duration_seconds", "Duration of each probe attempt.", _PROBE,
                          metrics.probe_durations.items())
+        requests = metrics.requests()
         yield _counter("resync_fsm_requests_total", "The app's HTTP requests by method and status class ('none': "
                        "no response started), health endpoints apart.", _REQUEST,
-                       ((labels, durations.count) for labels, durations in metrics.requests.items()))
+                       ((labels, durations.count) for labels, durations in requests))
         yield _histogram("resync_fsm_request_duration_seconds", "Duration of the app's HTTP requests, health "
-                         "endpoints apart.", _REQUEST, metrics.requests.items())
+                         "endpoints apart.", _REQUEST, requests)
         yield _counter("resync_fsm_health_requests_total", "Requests answered by the runner's own endpoints "
                        "(livez, readyz, status, metrics).", ["endpoint"],
                        (((endpoint,), count) for endpoint, count in metrics.health.items()))
