@@ -233,3 +233,38 @@ async def held_app(scope: Any, receive: Any, send: Any) -> None:
         return
     await _RELEASE.wait()
     await _respond(send, 200, b"held")
+
+
+_LIFESPANS: list[int] = []  # state_app's lifespan startups in this process
+
+
+async def state_app(scope: Any, receive: Any, send: Any) -> None:
+    """Its lifespan puts a ``pool`` (a list) in the lifespan state. Each request and websocket appends to the pool
+    and answers JSON with what its scope carries: the state's keys, the pool's length, whether the mark an earlier
+    request left in its ``state`` or ``extensions`` is there, and the state the runner's status extension reports;
+    then it leaves those marks (ASGI: each scope has its own shallow copy of the state). ``lifespans``: how many
+    times its lifespan started (the server's own lifespan scope must not reach it)."""
+    import json
+
+    if scope["type"] == "lifespan":
+        await receive()
+        _LIFESPANS.append(1)
+        scope["state"]["pool"] = []
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        await send({"type": "lifespan.shutdown.complete"})
+        return
+    state, extensions = scope["state"], scope["extensions"]
+    state["pool"].append(scope["type"])
+    seen = {"keys": sorted(state), "pool": len(state["pool"]), "state_mark": "mark" in state,
+            "extension_mark": "mark" in extensions, "status": extensions["resync_fsm.status"]()["state"],
+            "lifespans": len(_LIFESPANS)}
+    state["mark"] = extensions["mark"] = True
+    body = json.dumps(seen)
+    if scope["type"] == "websocket":
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.send", "text": body})
+        await send({"type": "websocket.close", "code": 1000})
+        return
+    await _respond(send, 200, body.encode())

@@ -387,3 +387,55 @@ async def test_a_websocket_opened_after_the_listener_closed_gets_1001(autojump_c
         nursery.start_soon(wrapper, websocket_scope(), client.receive, client.send)
         await client.wait_for(2)
     assert [m["type"] for m in client.sent] == ["websocket.accept", "websocket.close"]
+
+
+async def test_the_servers_lifespan_is_answered_and_the_apps_state_copied_into_each_scope() -> None:
+    app = RecordingApp()
+    wrapper = HealthWrapper(app, FakeView())
+    state: dict[str, Any] = {"pool": []}
+    wrapper.answer_server_lifespan(state)  # what serving_app does: resync_fsm runs the app's lifespan itself
+    messages = iter([{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}])
+
+    async def receive() -> Message:
+        return next(messages)
+
+    answered = await call(wrapper, {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, receive)
+    assert answered == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
+    assert app.scopes == []  # the app's lifespan is not run a second time
+    client = WebsocketClient()
+    await call(wrapper, http("/a"))
+    await call(wrapper, http("/b"))
+    await wrapper(websocket_scope(), client.receive, client.send)
+    for scope in app.scopes:
+        assert scope["state"] == state and scope["state"] is not state  # a shallow copy each (ASGI)
+        assert scope["state"]["pool"] is state["pool"]
+    assert len({id(scope["state"]) for scope in app.scopes}) == 3
+    assert len({id(scope["extensions"]) for scope in app.scopes}) == 3  # one request's changes stay its own
+
+
+async def test_an_apps_status_is_counted_as_sent_and_a_raise_before_responding_as_500() -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        path = scope["path"]
+        if path == "/before":
+            raise RuntimeError("before the response")
+
+        async def own_send(message: Message) -> None:  # a middleware's own async send wrapper
+            await send(message)
+
+        await own_send({"type": "http.response.start", "status": 203, "headers": []})
+        for _ in range(100):
+            await own_send({"type": "http.response.body", "body": b"x", "more_body": True})
+        await own_send({"type": "http.response.body", "body": b""})
+        if path == "/after":
+            raise RuntimeError("after the response started")
+
+    wrapper = HealthWrapper(app, FakeView(), metrics=metrics())
+    assert len(await call(wrapper, http("/chunks"))) == 102
+    assert len(await call(wrapper, http("/chunks", "HEAD"))) == 102
+    for path in ("/before", "/after"):
+        with pytest.raises(RuntimeError):
+            await call(wrapper, http(path))
+    assert wrapper.metrics is not None
+    counted = {labels: series.count for labels, series in wrapper.metrics.requests()}
+    assert counted == {("GET", "2xx"): 2, ("HEAD", "2xx"): 1, ("GET", "5xx"): 1}
+    assert (wrapper.in_flight, wrapper.cut) == (0, 0)
