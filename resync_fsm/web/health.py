@@ -143,21 +143,21 @@ class HealthWrapper:
                             b"Service Unavailable: too busy\n", [(b"retry-after", b"1")])
             return
         # An app request: the serving path of every request, kept to this one frame and one ``send``
-        # wrapper, a plain function returning ``send``'s awaitable (ASGI asks only for an awaitable
-        # callable). It is counted in flight (and cut, when cancelled), its status and duration observed
-        # (with metrics), and ``Connection: close`` is added to a response that starts while draining
-        # (HTTP/1.x only: HTTP/2 forbids the header and closes with GOAWAY). Its cost per request is
-        # in docs/benchmarks.md ("Uvicorn engine").
+        # wrapper (an ``async def``, as the servers' own: code that checks ``inspect.iscoroutinefunction``
+        # sees what it would see without resync_fsm). It is counted in flight (and cut, when cancelled),
+        # its status and duration observed (with metrics), and ``Connection: close`` is added to a
+        # response that starts while draining (HTTP/1.x only: HTTP/2 forbids the header and closes with
+        # GOAWAY). Its cost per request is in docs/benchmarks.md ("Uvicorn engine").
         self._extend(scope)
         status = 0
 
-        def respond(message: Message) -> Awaitable[None]:
+        async def respond(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 if self.draining and scope.get("http_version") != "2":
                     message = _with_close(message)
-            return send(message)
+            await send(message)
 
         observe = self._observe
         self.in_flight += 1
@@ -170,6 +170,9 @@ class HealthWrapper:
             elif not status:
                 status = 500  # what the server answers for an app that raised before responding
             raise
+        else:
+            if not status:
+                status = 500  # what Hypercorn and Uvicorn answer for an app that returned without responding
         finally:
             self.in_flight -= 1
             if observe is not None:

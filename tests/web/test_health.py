@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -413,11 +414,13 @@ async def test_the_servers_lifespan_is_answered_and_the_apps_state_copied_into_e
     assert len({id(scope["extensions"]) for scope in app.scopes}) == 3  # one request's changes stay its own
 
 
-async def test_an_apps_status_is_counted_as_sent_and_a_raise_before_responding_as_500() -> None:
+async def test_an_apps_status_is_counted_as_sent_and_no_response_as_the_servers_500() -> None:
     async def app(scope: Any, receive: Any, send: Any) -> None:
         path = scope["path"]
         if path == "/before":
             raise RuntimeError("before the response")
+        if path == "/silent":
+            return  # returned without responding: the server answers 500
 
         async def own_send(message: Message) -> None:  # a middleware's own async send wrapper
             await send(message)
@@ -435,7 +438,21 @@ async def test_an_apps_status_is_counted_as_sent_and_a_raise_before_responding_a
     for path in ("/before", "/after"):
         with pytest.raises(RuntimeError):
             await call(wrapper, http(path))
+    assert await call(wrapper, http("/silent")) == []
     assert wrapper.metrics is not None
     counted = {labels: series.count for labels, series in wrapper.metrics.requests()}
-    assert counted == {("GET", "2xx"): 2, ("HEAD", "2xx"): 1, ("GET", "5xx"): 1}
+    assert counted == {("GET", "2xx"): 2, ("HEAD", "2xx"): 1, ("GET", "5xx"): 2}
     assert (wrapper.in_flight, wrapper.cut) == (0, 0)
+
+
+async def test_the_app_receives_a_coroutine_function_as_send() -> None:
+    # as from Hypercorn and Uvicorn themselves: code that checks inspect.iscoroutinefunction(send) sees True
+    seen: list[bool] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(inspect.iscoroutinefunction(send))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    sent = await call(HealthWrapper(app, FakeView()), http("/"))
+    assert seen == [True] and sent[0]["status"] == 204
