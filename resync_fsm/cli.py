@@ -39,8 +39,8 @@ def _settings_flags(parser: argparse.ArgumentParser) -> None:
         if spec.flag is None:
             continue
         kw: dict[str, Any] = {"dest": spec.path, "default": None, "help": spec.help}
-        if spec.flag_negative:
-            kw.update(action="store_const", const=False)
+        if spec.flag_negative:  # the help says what the flag does, then what the setting means
+            kw.update(action="store_const", const=False, help=f"Set {spec.path} = false. {spec.help}")
         elif spec.default is False or spec.default is True:
             kw.update(action="store_const", const=True)
         elif spec.repeatable:

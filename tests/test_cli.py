@@ -138,3 +138,15 @@ def test_config_with_an_invalid_environment_value_names_the_variable(monkeypatch
 
 def test_an_unbracketed_host_with_colons_is_a_configuration_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "--bind", "x:1:2"]) == 78
+
+
+def test_a_flag_that_turns_a_setting_off_says_so_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    # --no-h2c's help used to read "Accept HTTP/1.1 Upgrade: h2c", the opposite of what the flag does
+    from resync_fsm.settings.fields import FIELDS
+
+    assert main(["run", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    negative = [spec for spec in FIELDS if spec.flag_negative]
+    assert negative
+    for spec in negative:
+        assert f"{spec.flag} Set {spec.path} = false." in text, spec.flag

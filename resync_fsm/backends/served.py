@@ -35,7 +35,7 @@ def serving_app(wrapper: HealthWrapper, lifespan: Lifespan, settings: Settings) 
 
         server = settings.server
         skip = frozenset() if settings.access_log.health else frozenset(
-            (server.livez_path, server.readyz_path, server.status_path))
+            (server.livez_path, server.readyz_path, server.status_path, server.metrics_path))
         inner = AccessLog(inner, skip=skip)
     if settings.server.forwarded_allow_ips:
         from ..web.proxy_headers import ProxyHeaders

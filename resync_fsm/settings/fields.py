@@ -207,7 +207,8 @@ FIELDS: tuple[Field, ...] = (
        "Off by default, as in Hypercorn and Gunicorn: the ingress or load balancer usually logs "
        "requests already.", flag="--access-log"),
     _f("access_log", "health", p.boolean, False,
-       "Log requests to the health endpoints too (probes every few seconds drown the log).",
+       "Log requests to the runner's own endpoints too (livez, readyz, status and metrics paths: "
+       "probes and scrapes every few seconds drown the log).",
        flag="--access-log-health"),
     # [resync] — Resync's own settings; its variable names keep working.
     _f("resync", "environment", p.choice("development", "test", "production"), "development",
