@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, precompile  # noqa: E402
 from load import load  # noqa: E402
 from servers import Server, variants  # noqa: E402
-from wrapper import View, app, per_call  # noqa: E402
+from wrapper import FakeView, app, per_call  # noqa: E402
 
 from resync_fsm.runner import Runner  # noqa: E402
 from resync_fsm.settings import Settings  # noqa: E402
@@ -40,7 +40,7 @@ def in_process(n: int, trials: int = 7) -> tuple[float, float, float]:
         return Settings()
 
     metrics = RunnerMetrics(Runner(load_settings, handle_signals=False))
-    plain, measured = HealthWrapper(app, View()), HealthWrapper(app, View(), metrics=metrics)
+    plain, measured = HealthWrapper(app, FakeView()), HealthWrapper(app, FakeView(), metrics=metrics)
     off: list[float] = []
     on: list[float] = []
     for _ in range(trials):

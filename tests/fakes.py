@@ -89,3 +89,19 @@ class FakeServer:
 
 def seeded() -> random.Random:
     return random.Random(1234)
+
+
+class FakeView:
+    """What the runner shows the endpoints: liveness, readiness and a status document."""
+
+    def __init__(self, *, live: bool = True, ready: bool = True, state: str = "serving") -> None:
+        self.is_live, self.is_ready, self.state = live, ready, state
+
+    def live(self) -> tuple[bool, str]:
+        return self.is_live, self.state
+
+    def ready(self) -> tuple[bool, str]:
+        return self.is_ready, self.state
+
+    def status(self) -> dict[str, Any]:
+        return {"state": self.state, "ready": self.is_ready, "probes": []}

@@ -12,16 +12,7 @@ from resync_fsm.web.access_log import AccessLog
 from resync_fsm.web.health import HealthWrapper
 from resync_fsm.web.proxy_headers import ProxyHeaders
 
-
-class View:
-    def live(self) -> tuple[bool, str]:
-        return True, "serving"
-
-    def ready(self) -> tuple[bool, str]:
-        return True, "serving"
-
-    def status(self) -> dict[str, Any]:
-        return {"state": "serving"}
+from ..fakes import FakeView
 
 
 async def app(scope: Any, receive: Any, send: Any) -> None:
@@ -29,7 +20,7 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
 
 
 def served(settings: Settings) -> tuple[Any, HealthWrapper]:
-    wrapper = HealthWrapper(app, View())
+    wrapper = HealthWrapper(app, FakeView())
     lifespan = cast(Lifespan, SimpleNamespace(state={}))  # only its state is read here
     return serving_app(wrapper, lifespan, settings), wrapper
 

@@ -16,23 +16,9 @@ from resync_fsm.settings import Settings
 from resync_fsm.web.health import STATUS_EXTENSION, HealthWrapper
 from resync_fsm.web.metrics import RunnerMetrics
 
+from ..fakes import FakeView
+
 Message = dict[str, Any]
-
-
-class FakeView:
-    """What the runner shows the endpoints: liveness, readiness and a status document."""
-
-    def __init__(self, *, live: bool = True, ready: bool = True, state: str = "serving") -> None:
-        self.is_live, self.is_ready, self.state = live, ready, state
-
-    def live(self) -> tuple[bool, str]:
-        return self.is_live, self.state
-
-    def ready(self) -> tuple[bool, str]:
-        return self.is_ready, self.state
-
-    def status(self) -> dict[str, Any]:
-        return {"state": self.state, "ready": self.is_ready, "probes": []}
 
 
 class RecordingApp:
