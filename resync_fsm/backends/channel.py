@@ -2,7 +2,9 @@
 
 Parent → worker: ``{"view": {"live": [ok, state], "ready": [ok, state], "status": {...}}}`` (the
 lifecycle's state, which every worker's health endpoints answer from), ``{"ping": n}`` (the
-heartbeat; its view rides along), ``{"drain": true}`` (close the listener, finish in-flight work).
+heartbeat; its view rides along), ``{"drain": true}`` (the service stops: close the listener, finish
+in-flight work), ``{"retire": true}`` (recycled or reloaded: close the listener, answer every
+connection already accepted, then drain; a ``drain`` cuts that short).
 Worker → parent: ``{"ready": [urls]}`` (lifespan started, listening), ``{"pong": n, "requests": k}``,
 ``{"recycle": k}`` (``k`` requests reached its limit), ``{"failed": "one line"}`` (why it cannot
 start or serve, just before it exits).

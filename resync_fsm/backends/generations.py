@@ -78,11 +78,12 @@ async def wait_ready(pool: WorkerPool, workers: list[Worker]) -> str | None:
 
 
 async def retire(workers: Iterable[Worker]) -> None:
-    """Send ``drain`` to each of ``workers``: its listener closes, its in-flight work finishes."""
+    """Send ``retire`` to each of ``workers``: it stops accepting, answers the connections it accepted
+    (their requests, however late, within graceful_timeout), then drains (:mod:`resync_fsm.worker`)."""
     for worker in workers:
         worker.retiring = True
         if worker.channel is not None:
-            await worker.channel.send({"drain": True})
+            await worker.channel.send({"retire": True})
 
 
 def discard(workers: list[Worker]) -> None:
