@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 import structlog
 
-from bench.wrapper import View  # an always-ready HealthView
 from resync_fsm.errors import ConfigurationValidationError
 from resync_fsm.settings import load_settings
 from resync_fsm.settings.activation import listen_fds, unset
 from resync_fsm.web.access_log import AccessLog
 from resync_fsm.web.health import HealthWrapper
 from resync_fsm.web.proxy_headers import ProxyHeaders, parse_forwarded
+
+from .fakes import FakeView as View  # an always-ready HealthView
 
 NOWHERE = Path("/nonexistent-dir")
 

@@ -9,8 +9,8 @@ from typing import Any
 import trio
 
 from resync_fsm import loops
+from resync_fsm.backends.accepted import AcceptedConnections
 from resync_fsm.backends.bridge import AsyncioBridge
-from resync_fsm.worker import Listeners
 
 RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
 
@@ -27,7 +27,7 @@ def test_stopping_between_an_accept_and_its_transport_loses_no_connection() -> N
     transport when the worker stops accepting. ``Server.close()`` there drops it (a reset)."""
 
     async def main() -> bytes:
-        listeners = Listeners()
+        listeners = AcceptedConnections()
         listeners.install()
         host = asyncio.get_running_loop()
 
