@@ -1,11 +1,9 @@
-"""The health endpoints, answered on the app's own listener before the app sees the request.
+"""The health wrapper: the runner's endpoints answered before the app sees the request.
 
-``/livez`` is 200 unless the lifecycle failed; ``/readyz`` is 200 only while
-serving with its dependencies ok; ``/status`` is JSON with nothing secret
-(``?format=mermaid``: the lifecycle diagram with the current state
-highlighted). The wrapper passes the status to the app as the ASGI scope
-extension ``resync_fsm.status`` (a callable: the app can see ``"draining"``),
-and whether the status page may be shown on this listener as
+The endpoints themselves (``/livez``, ``/readyz``, ``/status``, the status page)
+are in :mod:`.endpoints`. The wrapper passes the status to the app as the ASGI
+scope extension ``resync_fsm.status`` (a callable: the app can see
+``"draining"``), and whether the status page may be shown on this listener as
 ``resync_fsm.status_page`` (a bool), which the built-in app reads.
 
 Exposure (issue 13, docs/operations.md "Exposure"): a public listener answers
@@ -22,14 +20,14 @@ timeout; while draining every HTTP/1.x response carries ``Connection: close``
 keep-alive client does not hold the drain); when the listener closes, open
 websockets get a 1001 close (:mod:`.websockets`).
 """
-
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from time import perf_counter
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from .asgi import ASGIApp, Message, Receive, Scope, Send, send_body, send_json
+from .asgi import ASGIApp, Message, Receive, Scope, Send, send_body
+from .endpoints import Endpoints, HealthView, answer_lifespan, with_close
 from .exposure import Listeners
 
 if TYPE_CHECKING:
@@ -41,22 +39,6 @@ STATUS_EXTENSION = "resync_fsm.status"
 STATUS_PAGE_EXTENSION = "resync_fsm.status_page"
 
 _Route = Callable[[Scope, Send], Awaitable[None]]
-
-
-class HealthView(Protocol):
-    """What the endpoints read; the runner provides it."""
-
-    def live(self) -> tuple[bool, str]:
-        """(live, state): false only once the lifecycle failed."""
-        ...
-
-    def ready(self) -> tuple[bool, str]:
-        """(ready, state): true only while serving with every critical probe ok."""
-        ...
-
-    def status(self) -> dict[str, Any]:
-        """The ``/status`` document (JSON-ready, nothing secret)."""
-        ...
 
 
 class HealthWrapper:
@@ -101,8 +83,9 @@ class HealthWrapper:
         self._extensions = {STATUS_EXTENSION: self._full_status, STATUS_PAGE_EXTENSION: public_status}
         self.management = Listeners()
         self._management = False  # any management listener bound (read per request: a plain bool)
-        self._management_routes: dict[str, _Route] = {livez: self._livez, readyz: self._readyz,
-                                                     status: self._status, "/": self._page}
+        endpoints = Endpoints(view, self._full_status)
+        self._management_routes: dict[str, _Route] = {livez: endpoints.livez, readyz: endpoints.readyz,
+                                                     status: endpoints.status, "/": endpoints.page}
         self.metrics = metrics
         self._observe = None if metrics is None else metrics.observe_request
         self._roles: dict[str, str] = {}  # path -> the endpoint's role, counted per hit
@@ -156,7 +139,7 @@ class HealthWrapper:
             if message["type"] == "http.response.start":
                 status = message["status"]
                 if self.draining and scope.get("http_version") != "2":
-                    message = _with_close(message)
+                    message = with_close(message)
             await send(message)
 
         observe = self._observe
@@ -202,7 +185,7 @@ class HealthWrapper:
                 self.in_flight -= 1
             return
         if scope["type"] == "lifespan" and self.lifespan_state is not None:
-            await _answer_lifespan(receive, send)
+            await answer_lifespan(receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -232,7 +215,7 @@ class HealthWrapper:
 
         def closing_send(message: Message) -> Awaitable[None]:
             if message["type"] == "http.response.start":
-                message = _with_close(message)
+                message = with_close(message)
             return send(message)
 
         return closing_send
@@ -265,42 +248,3 @@ class HealthWrapper:
             await send_body(send, 404, b"text/plain; charset=utf-8", b"Not Found\n")
             return
         await self._answer(route, scope, send)
-
-    async def _page(self, scope: Scope, send: Send) -> None:
-        from .page import render_page
-
-        await send_body(send, 200, b"text/html; charset=utf-8", render_page(self._full_status()))
-
-    async def _livez(self, scope: Scope, send: Send) -> None:
-        ok, state = self.view.live()
-        await send_json(send, 200 if ok else 503, {"live": ok, "state": state})
-
-    async def _readyz(self, scope: Scope, send: Send) -> None:
-        ok, state = self.view.ready()
-        await send_json(send, 200 if ok else 503, {"ready": ok, "state": state})
-
-    async def _status(self, scope: Scope, send: Send) -> None:
-        body = self._full_status()
-        if b"format=mermaid" in scope.get("query_string", b""):
-            from ..diagram import mermaid
-
-            await send_body(send, 200, b"text/plain; charset=utf-8", mermaid(active=body["state"]).encode())
-            return
-        await send_json(send, 200, body)
-
-
-async def _answer_lifespan(receive: Receive, send: Send) -> None:
-    """The server's lifespan scope, answered at once: resync_fsm runs the app's (see
-    :meth:`HealthWrapper.answer_server_lifespan`)."""
-    while True:
-        message = await receive()
-        kind = message["type"].rsplit(".", 1)[-1]
-        await send({"type": f"lifespan.{kind}.complete"})
-        if kind == "shutdown":
-            return
-
-
-def _with_close(message: Message) -> Message:
-    """An ``http.response.start`` message with ``Connection: close`` in place of any connection header."""
-    headers = [h for h in message.get("headers", ()) if bytes(h[0]).lower() != b"connection"]
-    return {**message, "headers": [*headers, (b"connection", b"close")]}
