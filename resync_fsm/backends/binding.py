@@ -5,6 +5,9 @@ not on this machine or a bad unix path cost no app startup (issue "every stop
 bounded"); the bound sockets are then handed to the server. A unix socket path
 that a live server still answers on is "in use", as a TCP port would be: only a
 stale socket file is replaced (Gunicorn and Hypercorn unlink it unconditionally).
+A unix socket file this process created is removed when its listener is closed
+(as Uvicorn and Gunicorn do), unless another file has taken its path meanwhile; a
+socket handed over by ``fd://`` or socket activation belongs to whoever made it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import errno
 import os
 import socket
 import stat
+import weakref
 from collections.abc import Sequence
 
 from hypercorn.config import Config, Sockets
@@ -109,6 +113,9 @@ def bind_all(config: Config, binds: Sequence[str], setting: str = _PUBLIC) -> So
                 raise bind_error(bind, exc, setting) from exc
             secure += sockets.secure_sockets
             insecure += sockets.insecure_sockets
+            if bind.startswith("unix:"):
+                for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
+                    _created[sock] = (bind[5:], os.stat(bind[5:]).st_ino)
             for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
                 sock.listen(config.backlog)  # connections queue from now on, even during app startup
     except BaseException:
@@ -150,10 +157,23 @@ def local_addresses(sockets: Sockets) -> list[tuple[str, int | None]]:
     return out
 
 
+# The unix socket files bind_all created: socket -> (path, inode), removed by close_all.
+_created: weakref.WeakKeyDictionary[socket.socket, tuple[str, int]] = weakref.WeakKeyDictionary()
+
+
 def close_all(sockets: Sockets) -> None:
-    """Close every socket of ``sockets`` (idempotent)."""
+    """Close every socket of ``sockets`` (idempotent); remove the unix socket files :func:`bind_all`
+    created, each only while its path still holds the file it made."""
     for sock in (*sockets.secure_sockets, *sockets.insecure_sockets, *sockets.quic_sockets):
         sock.close()
+        created = _created.pop(sock, None)
+        if created is not None:
+            path, inode = created
+            try:
+                if os.stat(path).st_ino == inode:
+                    os.unlink(path)
+            except OSError:
+                pass  # gone already, or not ours to remove
 
 
 def urls_of(sockets: Sockets) -> list[str]:

@@ -74,7 +74,8 @@ FIELDS: tuple[Field, ...] = (
        "Call the app attribute with no arguments to get the app.", flag="--factory"),
     _f("server", "bind", p.string_list(p.bind_address), ("127.0.0.1:8000",),
        "Addresses to listen on (host:port, [::1]:port, unix:/path, fd://N: an inherited listening "
-       "socket). Resync's SERVER_HOST and SERVER_PORT set one bind address when this is not set; "
+       "socket). A unix: socket file is replaced if stale, refused if a server answers on it, and "
+       "removed on exit. Resync's SERVER_HOST and SERVER_PORT set one bind address when this is not set; "
        "systemd socket activation (LISTEN_FDS) sets fd://3... when neither is.",
        flag="--bind", repeatable=True),
     _f("server", "loop", p.loop_name, "asyncio",

@@ -101,6 +101,7 @@ async def test_several_binds_a_unix_socket_and_a_factory(tmp_path: Path, server_
             assert (await client.get("http://local/")).text == "hello"
         cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0
+    assert not sock.exists()  # the socket file it created is removed on the way out (as Uvicorn, Gunicorn)
 
 
 async def test_systemd_notify_messages(tmp_path: Path, server_env: dict[str, str]) -> None:
