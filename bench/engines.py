@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import interleaved, machine, precompile  # noqa: E402
 from load import load  # noqa: E402
-from servers import PY, Server, time_to_ready  # noqa: E402
+from servers import PY, TRIO_FIRST, Server, time_to_ready  # noqa: E402
 
 APPS = {"hello app": "tests.e2e.apps:hello_app", "FastAPI app": "bench.fastapi_app:app"}
 HEADING = "## Uvicorn engine"
@@ -40,7 +40,7 @@ def variants(app: str) -> dict[str, tuple[list[str], str]]:
              "--bind", "127.0.0.1:{port}", "--log-format", "json", "--log-level", "warning"], "/readyz"),
         "uvicorn --loop uvloop --http httptools": (
             [PY, "-m", "uvicorn", *UVICORN_OPTIONS, app], "/"),
-        FLOOR: ([PY, "-c", TRIO_FIRST, *UVICORN_OPTIONS, app], "/"),
+        FLOOR: ([PY, "-c", TRIO_FIRST.format(main="uvicorn.main"), *UVICORN_OPTIONS, app], "/"),
     }
 
 
@@ -48,7 +48,6 @@ UVICORN_OPTIONS = ["--loop", "uvloop", "--http", "httptools", "--no-access-log",
                    "--host", "127.0.0.1", "--port", "{port}"]
 # The floor of any server whose lifecycle runs on trio: bare Uvicorn, started after `import trio`.
 FLOOR = "the same Uvicorn, trio imported first"
-TRIO_FIRST = "import sys, trio; from uvicorn.main import main; sys.argv[0] = 'uvicorn'; sys.exit(main())"
 
 
 def ready_times(app: str, trials: int) -> dict[str, float]:

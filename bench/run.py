@@ -42,7 +42,7 @@ import rolling  # noqa: E402
 import sigterm  # noqa: E402
 import wrapper  # noqa: E402
 from common import interleaved, machine, precompile  # noqa: E402
-from servers import APP, PY, ROOT, Server, has_module, variants  # noqa: E402
+from servers import APP, PY, ROOT, TRIO_FIRST, Server, has_module, variants  # noqa: E402
 
 Rows = list[list[str]]
 
@@ -103,8 +103,6 @@ def import_profile(trials: int) -> tuple[str, dict[str, float]]:
 
 
 LOOPS = ("asyncio", "uvloop", "trio")
-# `python -c` running a server's own CLI after `import trio`: what any server whose lifecycle is trio imports first.
-TRIO_FIRST = "import sys, trio; from {main} import main; sys.argv[0] = 'server'; sys.exit(main())"
 UVICORN = "Uvicorn (uvloop, httptools)"
 
 

@@ -16,6 +16,9 @@ from tests.servers import free_port  # noqa: E402 - one definition, shared with 
 
 APP = "tests.e2e.apps:hello_app"
 PY = sys.executable
+# `python -c` running a server's own CLI (module MAIN's main()) after `import trio`: the floor of any
+# server whose lifecycle runs on trio, as resync_fsm's does on every loop (bench/run.py, bench/engines.py).
+TRIO_FIRST = "import sys, trio; from {main} import main; sys.argv[0] = 'server'; sys.exit(main())"
 
 
 def has_module(name: str) -> bool:
