@@ -16,23 +16,9 @@ import sys
 import threading
 
 import trio
+from hello import app, config, readiness  # bench/protos/hello.py, beside this script
 from hypercorn.asyncio.run import worker_serve
-from hypercorn.config import Config
 from hypercorn.utils import wrap_app
-
-READY = False
-
-
-async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
-        return
-    status, body = (200 if READY else 503, b"ready") if scope["path"] == "/readyz" else (200, b"hello")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def main(port: int, drain_delay: float) -> None:
@@ -48,8 +34,7 @@ async def main(port: int, drain_delay: float) -> None:
         tokens.append(trio.lowlevel.current_trio_token())
         started.set()
         await term.wait()
-        global READY
-        READY = False
+        readiness.ready = False
         await trio.sleep(drain_delay)
         loop.call_soon_threadsafe(stop.set)
 
@@ -59,14 +44,10 @@ async def main(port: int, drain_delay: float) -> None:
     loop.add_signal_handler(signal.SIGTERM, lambda: tokens[0].run_sync_soon(term.set))  # type: ignore[union-attr]
 
     async def trigger() -> None:
-        global READY
-        READY = True  # Hypercorn awaits its trigger once its listeners serve
+        readiness.ready = True  # Hypercorn awaits its trigger once its listeners serve
         await stop.wait()
 
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
-    await worker_serve(wrap_app(app, 0, "asgi"), config, shutdown_trigger=trigger)
+    await worker_serve(wrap_app(app, 0, "asgi"), config(port), shutdown_trigger=trigger)
     await asyncio.to_thread(thread.join)
 
 

@@ -15,23 +15,9 @@ import sys
 
 import trio
 import trio_asyncio
+from hello import app, config, readiness  # bench/protos/hello.py, beside this script
 from hypercorn.asyncio.run import worker_serve
-from hypercorn.config import Config
 from hypercorn.utils import wrap_app
-
-READY = False
-
-
-async def app(scope, receive, send):  # type: ignore[no-untyped-def]
-    if scope["type"] == "lifespan":
-        while (await receive())["type"] != "lifespan.shutdown":
-            await send({"type": "lifespan.startup.complete"})
-        await send({"type": "lifespan.shutdown.complete"})
-        return
-    status, body = (200 if READY else 503, b"ready") if scope["path"] == "/readyz" else (200, b"hello")
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def main(port: int, drain_delay: float) -> None:
@@ -40,24 +26,20 @@ async def main(port: int, drain_delay: float) -> None:
     async def lifecycle() -> None:  # trio
         with trio.open_signal_receiver(signal.SIGTERM) as signals:
             async for _ in signals:
-                global READY
-                READY = False
+                readiness.ready = False
                 await trio.sleep(drain_delay)
                 stop.set()
                 return
 
     async def trigger() -> None:  # asyncio, inside trio
-        global READY
-        READY = True  # Hypercorn awaits its trigger once its listeners serve
+        readiness.ready = True  # Hypercorn awaits its trigger once its listeners serve
         await trio_asyncio.trio_as_aio(stop.wait)()
 
-    config = Config()
-    config.bind = [f"127.0.0.1:{port}"]
-    config.accesslog = None
     async with trio_asyncio.open_loop():
         async with trio.open_nursery() as nursery:
             nursery.start_soon(lifecycle)
-            await trio_asyncio.aio_as_trio(worker_serve)(wrap_app(app, 0, "asgi"), config, shutdown_trigger=trigger)
+            await trio_asyncio.aio_as_trio(worker_serve)(wrap_app(app, 0, "asgi"), config(port),
+                                                         shutdown_trigger=trigger)
 
 
 if __name__ == "__main__":
