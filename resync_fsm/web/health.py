@@ -130,7 +130,7 @@ class HealthWrapper:
         # sees what it would see without resync_fsm). It is counted in flight (and cut, when cancelled),
         # its status and duration observed (with metrics), and ``Connection: close`` is added to a
         # response that starts while draining (HTTP/1.x only: HTTP/2 forbids the header and closes with
-        # GOAWAY). Its cost per request is in docs/benchmarks.md ("Uvicorn engine").
+        # GOAWAY). Its cost per request is in docs/benchmarks.md ("Instructions per request").
         self._extend(scope)
         status = 0
 
