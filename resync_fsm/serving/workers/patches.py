@@ -1,8 +1,19 @@
-"""What a worker process accepted, so that retiring it loses no connection (issue 17).
+"""Every change a worker process makes to its asyncio loop, applied by one call: :meth:`AcceptedConnections.install`.
 
-The worker (:mod:`resync_fsm.worker`) serves on a listening socket it shares with
-the supervisor and the other workers. Stopping it must not drop a connection it
-already took from that socket: see :class:`~resync_fsm.backends.accepted.AcceptedConnections`.
+The worker (:mod:`.child`) serves on a listening socket it shares with the
+supervisor and the other workers. Stopping it must not drop a connection it
+already took from that socket: :class:`AcceptedConnections` wraps the loop's
+``create_server`` to know what it accepted.
+
+Upstream behaviours worked around (tests/serving/workers/test_patches.py checks
+their shape against the running CPython):
+
+- CPython 3.11's asyncio drops a connection accepted just before
+  ``Server.close()`` whose transport is made just after (``Server._attach``
+  asserts, the error is swallowed): :meth:`AcceptedConnections.stop_accepting`
+  takes the listening socket out of the selector instead.
+- Both engines close at once a connection whose request they have not read:
+  a retiring worker waits for every connection it accepted to close first.
 """
 
 from __future__ import annotations

@@ -1,11 +1,12 @@
-"""Hypercorn behind the :class:`~resync_fsm.backends.interface.Server` interface, on any loop.
+"""Hypercorn behind the :class:`~resync_fsm.serving.interface.Server` interface, on any loop.
 
 ``server.loop = trio`` serves with ``hypercorn.trio`` beside the runner;
 ``asyncio``/``uvloop`` with ``hypercorn.asyncio`` on the host loop, through an
-:class:`~resync_fsm.backends.bridge.AsyncioBridge`. Both get sockets bound
-beforehand (:mod:`.binding`) and an app whose lifespan resync_fsm drives itself
-(:mod:`.lifespan`); readiness is the moment Hypercorn awaits its shutdown
-trigger, which it does only once every listener serves.
+:class:`~resync_fsm.serving.loop_bridge.AsyncioBridge`. Both get sockets bound
+beforehand (:mod:`~resync_fsm.serving.binding`) and an app whose lifespan resync_fsm
+drives itself (:mod:`~resync_fsm.serving.lifespan`); readiness is the moment Hypercorn
+awaits its shutdown trigger, which it does only once every listener serves. What is
+changed of Hypercorn itself is in :mod:`.patches`.
 """
 
 from __future__ import annotations
@@ -13,35 +14,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
 
 import anyio
 import trio
 from hypercorn.config import Config, Sockets
 from hypercorn.utils import wrap_app
 
-from ..settings.model import Settings
-from ..settings.surface import CLIENT_CERT_MODES
-from ..web.health import HealthWrapper
-from .binding import close_all, merged, socket_config, urls_of
-from .bridge import Bridge, bridge_for
-from .bridged import BridgedServer
-from .h2c import H2C_ATTRIBUTE, install, refuse_h2c
-from .served import serving_app
-from .unix_scope import install as name_unix_sockets
+from ...settings.model import Settings
+from ...settings.surface import CLIENT_CERT_MODES
+from ...web.health import HealthWrapper
+from ..binding import Listeners, close_all, merged, urls_of
+from ..in_process import InProcessServer
+from ..interface import OnFault
+from ..loop_bridge import Bridge, bridge_for
+from ..middleware import serving_app
+from . import patches
 
-__all__ = ["HypercornServer", "hypercorn_backend", "hypercorn_config"]
-
-
-install()  # HTTP/2 send buffers released on close: see .h2c
-name_unix_sockets()  # scope["server"] on a unix socket, for the management listener: see .unix_scope
+__all__ = ["HypercornServer", "hypercorn_config", "hypercorn_engine"]
 
 
 def hypercorn_config(settings: Settings) -> Config:
-    """Hypercorn's :class:`Config` from the settings; its own access log and proxy handling stay off
-    (:func:`~resync_fsm.backends.served.serving_app` does both, for every backend)."""
+    """Hypercorn's :class:`Config` from the settings (the listeners are bound beforehand, by
+    :mod:`~resync_fsm.serving.binding`); its own access log and proxy handling stay off
+    (:func:`~resync_fsm.serving.middleware.serving_app` does both, for every engine). Applies
+    :func:`.patches.install` (the ``Upgrade: h2c`` refusal only when ``server.h2c`` is false)."""
     server, tls = settings.server, settings.tls
-    config = socket_config(settings)
+    patches.install(h2c=server.h2c)
+    config = Config()
     config.graceful_timeout = server.graceful_timeout
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
@@ -51,10 +50,9 @@ def hypercorn_config(settings: Settings) -> Config:
     config.websocket_ping_interval = server.websocket_ping_interval or None
     config.include_server_header = server.server_header
     config.root_path = server.root_path
-    setattr(config, H2C_ATTRIBUTE, server.h2c)
-    if not server.h2c:
-        refuse_h2c()
+    setattr(config, patches.H2C_ATTRIBUTE, server.h2c)
     if tls.enabled:
+        config.certfile, config.keyfile = tls.certfile, tls.keyfile
         config.ca_certs = tls.ca_certs
         config.ciphers = tls.ciphers
         config.verify_mode = CLIENT_CERT_MODES[tls.client_cert]
@@ -62,11 +60,11 @@ def hypercorn_config(settings: Settings) -> Config:
     return config
 
 
-class HypercornServer(BridgedServer):
-    """One Hypercorn serving of ``app`` (see :class:`~resync_fsm.backends.interface.Server`)."""
+class HypercornServer(InProcessServer):
+    """One Hypercorn serving of ``app`` (see :class:`~resync_fsm.serving.interface.Server`); an
+    :class:`~resync_fsm.serving.interface.Abortable` one."""
 
-    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None],
-                 bridge: Bridge) -> None:
+    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: OnFault, bridge: Bridge) -> None:
         super().__init__(app, settings, on_fault, bridge)
         self.config = hypercorn_config(settings)
         self._stop: anyio.Event | None = None
@@ -79,7 +77,7 @@ class HypercornServer(BridgedServer):
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
         """Bind (raising StartupError naming the address), then serve on the app's loop (see the Server interface)."""
-        public, management = self._bind(self.config)
+        public, management = self._bind()
         sockets, urls = merged(public, management), urls_of(public)
         try:
             await self.bridge.run(partial(self._serve_on_app_loop, sockets,
@@ -91,7 +89,7 @@ class HypercornServer(BridgedServer):
         if self._stop is not None:
             self._stop.set()
 
-    async def _serve_on_app_loop(self, sockets: Sockets, listening: Callable[[], None]) -> None:
+    async def _serve_on_app_loop(self, sockets: Listeners, listening: Callable[[], None]) -> None:
         """On the app's loop: lifespan startup, Hypercorn until the trigger, lifespan shutdown."""
         self._stop = anyio.Event()
         if self._stop_requested:
@@ -107,8 +105,8 @@ class HypercornServer(BridgedServer):
             try:
                 await lifespan.startup(group)
                 await self._worker_serve()(wrap_app(serving_app(self.app, lifespan, self.settings), 0, "asgi"),  # type: ignore[arg-type]
-                                           self.config,
-                                           sockets=sockets, shutdown_trigger=trigger)
+                                           self.config, sockets=Sockets(sockets.secure, sockets.insecure, []),
+                                           shutdown_trigger=trigger)
             finally:
                 with anyio.CancelScope(shield=True):
                     await lifespan.shutdown()
@@ -116,19 +114,13 @@ class HypercornServer(BridgedServer):
 
     def abort(self) -> None:
         """Cut every connection at once (a forced stop): on trio, Hypercorn's shielded writes to a
-        client that does not read would otherwise never end (:mod:`.connections`)."""
+        client that does not read would otherwise never end (:func:`.patches.abort_trio_connections`)."""
         if self.bridge.loop_name == "trio":
-            from .connections import abort_trio_connections
-
-            abort_trio_connections()
+            patches.abort_trio_connections()
 
     def _worker_serve(self) -> Callable[..., Awaitable[None]]:
         if self.bridge.loop_name == "trio":
             from hypercorn.trio.run import worker_serve as serve_trio
-
-            from .connections import track_trio_connections
-
-            track_trio_connections()
 
             return serve_trio
         from hypercorn.asyncio.run import worker_serve as serve_asyncio
@@ -136,6 +128,6 @@ class HypercornServer(BridgedServer):
         return serve_asyncio
 
 
-def hypercorn_backend(app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None]) -> Any:
-    """The :data:`~resync_fsm.backends.interface.Backend` for Hypercorn on ``settings.server.loop``."""
+def hypercorn_engine(app: HealthWrapper, settings: Settings, on_fault: OnFault) -> HypercornServer:
+    """The :data:`~resync_fsm.serving.interface.Engine` for Hypercorn on ``settings.server.loop``."""
     return HypercornServer(app, settings, on_fault, bridge_for(settings.server.loop))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any, cast
 
-from resync_fsm.backends.lifespan import Lifespan
-from resync_fsm.backends.served import serving_app
+from resync_fsm.serving.lifespan import Lifespan
+from resync_fsm.serving.middleware import serving_app
 from resync_fsm.settings import Settings, load_settings
 from resync_fsm.web.access_log import AccessLog
 from resync_fsm.web.health import HealthWrapper

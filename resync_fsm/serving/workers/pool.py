@@ -1,22 +1,17 @@
-"""``server.workers > 1``: a supervisor behind the :class:`~.interface.Server` interface (issue 17).
+"""``server.workers > 1``: a supervisor behind the :class:`~resync_fsm.serving.interface.Server` interface (issue 17).
 
-The runner's process validates and probes once; this server then binds every
-listener itself (the sockets outlive any worker, as socket activation's do) and
-keeps ``server.workers`` worker processes (:mod:`resync_fsm.worker`) serving on
-them, each the engine's own backend on ``server.loop``. Readiness stays the
-lifecycle's: every change of the runner's view (:meth:`WorkerPool.view_changed`)
+The runner's process validates and probes once; this server then binds every listener itself
+(the sockets outlive any worker, as socket activation's do) and keeps ``server.workers`` worker
+processes (:mod:`.child`) serving on them, each with an in-process engine on ``server.loop``.
+Readiness stays the lifecycle's: every change of the runner's view (:meth:`WorkerPool.view_changed`)
 and every heartbeat carries it to every worker, whose ``/readyz`` answers from it.
 
 - A worker that dies is logged (pid, exit code or signal) and replaced after a
-  capped backoff (:mod:`.supervision`); ``crash_loop_deaths`` deaths within
+  capped backoff (:mod:`.crash_loop`); ``crash_loop_deaths`` deaths within
   ``crash_loop_seconds`` is a crash loop: a :class:`StartupError` (exit 70) before
   serving, a fault (drain, then ``failed``, exit 70) after. One that leaves the
   heartbeat unanswered for ``worker_heartbeat_timeout`` is killed and replaced.
-- ``max_requests``: the replacement serves before the old worker drains (Gunicorn's
-  recycling, with capacity kept). :meth:`reload` (SIGHUP): a whole new generation
-  with a fresh import of the app; only once every new worker has completed its
-  lifespan startup do the old ones drain. A new generation that fails leaves the
-  old one serving.
+- ``max_requests`` and :meth:`reload` (SIGHUP): see :mod:`.generations`.
 - :meth:`shutdown`: ``drain`` to every worker at once; stragglers past the
   graceful and lifespan shutdown timeouts are killed, and logged.
 """
@@ -24,22 +19,22 @@ and every heartbeat carries it to every worker, whose ``/readyz`` answers from i
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, cast
+from typing import Any
 
 import trio
-from hypercorn.config import Sockets
 
-from ..errors import StartupError
-from ..logs import get_logger
-from ..settings.model import Settings
-from ..web.asgi import ASGIApp
-from ..web.health import HealthView
+from ...errors import StartupError
+from ...logs import get_logger
+from ...settings.model import Settings
+from ...web.health import HealthWrapper
+from ...web.view import HealthView
+from ..binding import Listeners, bind_all, close_all, socket_options, urls_of
+from ..interface import OnFault
 from . import generations
-from .binding import bind_all, close_all, socket_config, urls_of
-from .supervision import CrashLoop, recycle_limit
-from .worker_process import Worker, describe_exit, worker_settings
+from .crash_loop import CrashLoop, recycle_limit
+from .process import Worker, describe_exit, first_of, worker_settings
 
-__all__ = ["EXIT_ALLOWANCE", "WorkerPool", "workers_backend"]
+__all__ = ["EXIT_ALLOWANCE", "WorkerPool"]
 
 log = get_logger("resync_fsm.workers")
 
@@ -48,10 +43,14 @@ START_ALLOWANCE = 30.0  # seconds for a worker's interpreter and the app's impor
 
 
 class WorkerPool:
-    """The supervisor: ``app`` is the runner's health wrapper, whose ``view`` every worker answers from."""
+    """The supervisor (a :class:`~resync_fsm.serving.interface.Supervisor`): ``wrapper`` is the runner's
+    health wrapper, whose ``view`` every worker answers from.
 
-    def __init__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None]) -> None:
-        self.view: HealthView = cast(Any, app).view
+    ``started`` (every first worker serves), ``stopping`` (a shutdown began), ``reloading`` (a reload
+    is under way), :meth:`start` and :meth:`until` are what :mod:`.generations` drives it with."""
+
+    def __init__(self, wrapper: HealthWrapper, settings: Settings, on_fault: OnFault) -> None:
+        self.view: HealthView = wrapper.view
         self.settings, self.on_fault = settings, on_fault
         server = settings.server
         self.size = server.workers
@@ -60,12 +59,12 @@ class WorkerPool:
         self.current: list[Worker] = []  # the serving set: what counts as capacity
         self.live: set[Worker] = set()  # every process not yet reaped
         self.restarts = [0] * self.size
-        self._stop, self._stopping, self._started, self._reloading = trio.Event(), False, False, False
+        self._stop, self.stopping, self.started, self.reloading = trio.Event(), False, False, False
         self._error: StartupError | None = None
         self._wake = trio.Event()
         self._nursery: trio.Nursery | None = None
         self._fds: list[int] = []
-        self._sockets = Sockets([], [], [])
+        self._sockets = Listeners()
         self._child_settings = settings
         self._ping = 0
 
@@ -77,17 +76,17 @@ class WorkerPool:
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
         """Bind in the parent, start the workers, supervise them until shut down (see the Server interface)."""
-        sockets = bind_all(socket_config(self.settings), self.settings.server.bind)
+        sockets = bind_all(socket_options(self.settings), self.settings.server.bind)
         self._sockets = sockets
-        self._fds = [s.fileno() for s in (*sockets.secure_sockets, *sockets.insecure_sockets)]
+        self._fds = [s.fileno() for s in sockets.sockets]
         self._child_settings = worker_settings(self.settings, self._fds)
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                self.current = [self._start(slot) for slot in range(self.size)]
-                await self._until(lambda: len(self.current) == self.size
+                self.current = [self.start(slot) for slot in range(self.size)]
+                await self.until(lambda: len(self.current) == self.size
                                   and all(w.ready.is_set() for w in self.current))
-                self._started = True
+                self.started = True
                 log.info("workers_serving", workers=self.size, pids=[w.pid for w in self.current])
                 task_status.started(urls_of(sockets))
                 nursery.start_soon(self._heartbeat)
@@ -102,7 +101,7 @@ class WorkerPool:
 
     def shutdown(self) -> None:
         """Fan the drain out: every worker closes its listener and finishes its in-flight work."""
-        self._stopping = True
+        self.stopping = True
         self._stop.set()
 
     def view_changed(self) -> None:
@@ -119,7 +118,8 @@ class WorkerPool:
         await generations.reload(self)
 
     # --- workers -----------------------------------------------------------------
-    def _start(self, slot: int, generation: int | None = None) -> Worker:
+    def start(self, slot: int, generation: int | None = None) -> Worker:
+        """Start a worker in ``slot`` (of ``generation``, the current one by default), supervised from now on."""
         server = self.settings.server
         worker = Worker(slot, generation or self.generation, recycle_limit(server.max_requests,
                                                                            server.max_requests_jitter))
@@ -158,7 +158,7 @@ class WorkerPool:
     def _exited(self, worker: Worker, code: int) -> None:
         how = describe_exit(code)
         fields = {"pid": worker.pid, "generation": worker.generation, "exit": how}
-        if worker.retiring or self._stopping:
+        if worker.retiring or self.stopping:
             log.info("worker_exited", **fields, requests=worker.requests)
             return
         log.warning("worker_died", **fields, reason=worker.failed)
@@ -173,26 +173,19 @@ class WorkerPool:
         self._nursery.start_soon(self._replace, worker.slot, self.crash_loop.backoff())
 
     def _crash_loop(self, worker: Worker, how: str) -> None:
-        loop = self.crash_loop
-        why = f": {worker.failed}" if worker.failed else ""
-        self._error = StartupError(
-            f"crash loop: {loop.deaths} worker deaths within {loop.seconds:g} s (server.crash_loop_deaths, "
-            f"server.crash_loop_seconds); the last, pid {worker.pid}, ended with {how}{why}. "
-            "Fix the app (see the worker_died events), then start again.",
-            {"deaths": loop.deaths, "seconds": loop.seconds, "exit": how},
-        )
+        self._error = self.crash_loop.error(worker.pid, how, worker.failed)
         self._notify()
-        if self._started:
+        if self.started:
             self.on_fault(self._error)
 
     async def _replace(self, slot: int, delay: float) -> None:
         await trio.sleep(delay)
-        if not self._stopping and self._error is None:
-            self.current.append(self._start(slot))
+        if not self.stopping and self._error is None:
+            self.current.append(self.start(slot))
 
     async def _start_deadline(self, worker: Worker) -> None:
         with trio.move_on_after(self.settings.server.startup_timeout + START_ALLOWANCE):
-            await _first(worker.ready, worker.exited)
+            await first_of(worker.ready, worker.exited)
             return
         worker.failed = "its startup did not complete in time (server.startup_timeout)"
         worker.kill()
@@ -228,7 +221,7 @@ class WorkerPool:
             if not worker.ready.is_set():
                 worker.kill()  # still starting: nothing to drain
         with trio.move_on_after(server.graceful_timeout + server.shutdown_timeout + EXIT_ALLOWANCE):
-            await self._until(lambda: not self.live)
+            await self.until(lambda: not self.live)
         if self.live:
             log.warning("workers_killed", pids=[w.pid for w in self.live], reason="past the drain budget")
 
@@ -244,33 +237,11 @@ class WorkerPool:
         self._wake.set()
         self._wake = trio.Event()
 
-    async def _until(self, condition: Callable[[], bool]) -> None:
+    async def until(self, condition: Callable[[], bool]) -> None:
         """Wait until ``condition()``; raises the crash loop's error if one happens first."""
         while True:
-            if self._error is not None and not self._started:
+            if self._error is not None and not self.started:
                 raise self._error
             if condition():
                 return
             await self._wake.wait()
-
-
-async def _first(*events: trio.Event) -> None:
-    async with trio.open_nursery() as nursery:
-        for event in events:
-            async def wait(event: trio.Event = event) -> None:
-                await event.wait()
-                nursery.cancel_scope.cancel()
-            nursery.start_soon(wait)
-
-
-class _WorkersBackend:
-    """The :data:`~.interface.Backend` for ``server.workers > 1``; ``imports_app`` false: the runner's
-    process never imports the app (each worker does, afresh on every reload)."""
-
-    imports_app = False
-
-    def __call__(self, app: ASGIApp, settings: Settings, on_fault: Callable[[BaseException], None]) -> WorkerPool:
-        return WorkerPool(app, settings, on_fault)
-
-
-workers_backend = _WorkersBackend()

@@ -11,6 +11,8 @@ import random
 
 import attrs
 
+from ...errors import StartupError
+
 __all__ = ["BACKOFF_CAP", "BACKOFF_FIRST", "CrashLoop", "recycle_limit"]
 
 BACKOFF_FIRST = 0.1  # seconds before replacing a worker after its first death in the window
@@ -43,6 +45,16 @@ class CrashLoop:
     def recent(self) -> int:
         """Deaths recorded within the window (as of the last :meth:`record`)."""
         return len(self._times)
+
+    def error(self, pid: int | None, how: str, failed: str | None) -> StartupError:
+        """The error (exit 70) that ends the run: the last death's ``pid``, how it ended, and why it failed."""
+        why = f": {failed}" if failed else ""
+        return StartupError(
+            f"crash loop: {self.deaths} worker deaths within {self.seconds:g} s (server.crash_loop_deaths, "
+            f"server.crash_loop_seconds); the last, pid {pid}, ended with {how}{why}. "
+            "Fix the app (see the worker_died events), then start again.",
+            {"deaths": self.deaths, "seconds": self.seconds, "exit": how},
+        )
 
     def backoff(self) -> float:
         """Seconds before the next replacement: doubling with the recent deaths, capped."""

@@ -6,14 +6,12 @@ import os
 import socket
 from pathlib import Path
 
-from hypercorn.config import Config
-
-from resync_fsm.backends.binding import bind_all, close_all
+from resync_fsm.serving.binding import SocketOptions, bind_all, close_all
 
 
 def test_the_socket_file_bind_all_created_is_removed_on_close(tmp_path: Path) -> None:
     path = tmp_path / "app.sock"
-    sockets = bind_all(Config(), [f"unix:{path}"])
+    sockets = bind_all(SocketOptions(), [f"unix:{path}"])
     assert path.exists()
     close_all(sockets)
     assert not path.exists()
@@ -22,7 +20,7 @@ def test_the_socket_file_bind_all_created_is_removed_on_close(tmp_path: Path) ->
 
 def test_a_file_that_took_the_path_meanwhile_is_left(tmp_path: Path) -> None:
     path = tmp_path / "app.sock"
-    sockets = bind_all(Config(), [f"unix:{path}"])
+    sockets = bind_all(SocketOptions(), [f"unix:{path}"])
     path.unlink()
     path.write_text("another server's file")  # e.g. a second instance replaced our stale-looking socket
     close_all(sockets)
@@ -36,7 +34,7 @@ def test_a_handed_over_socket_file_is_not_ours_to_remove(tmp_path: Path) -> None
     made.bind(str(path))
     made.listen()
     try:
-        sockets = bind_all(Config(), [f"fd://{os.dup(made.fileno())}"])
+        sockets = bind_all(SocketOptions(), [f"fd://{os.dup(made.fileno())}"])
         close_all(sockets)
         assert path.exists()
     finally:

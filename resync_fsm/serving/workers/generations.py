@@ -3,40 +3,57 @@
 Both start the replacement first and drain what it replaces only once the
 replacement serves (its lifespan startup completed): Gunicorn's recycling, with
 no dip in capacity (issue 17). A replacement that cannot start leaves the old
-workers serving, and says why. Functions over the :class:`~.workers.WorkerPool`
-they supervise with.
+workers serving, and says why. Functions over the :class:`~.pool.WorkerPool`
+they supervise with, through its public face (:class:`Pool`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
-from ..logs import get_logger
-from .worker_process import Worker
+from ...logs import get_logger
+from .process import Worker
 
-if TYPE_CHECKING:
-    from .workers import WorkerPool
+__all__ = ["Pool", "discard", "recycle", "reload", "retire", "wait_ready"]
 
-__all__ = ["discard", "recycle", "reload", "retire", "wait_ready"]
+
+class Pool(Protocol):
+    """What a generation change needs of the supervisor (:class:`~.pool.WorkerPool`)."""
+
+    size: int
+    generation: int
+    current: list[Worker]
+    restarts: list[int]
+    started: bool
+    stopping: bool
+    reloading: bool
+
+    def start(self, slot: int, generation: int | None = None) -> Worker:
+        """Start a supervised worker in ``slot``."""
+        ...
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition()`` (raises the crash loop's error if one happens first)."""
+        ...
 
 log = get_logger("resync_fsm.workers")
 
 
-async def reload(pool: WorkerPool) -> None:
+async def reload(pool: Pool) -> None:
     """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
-    if pool._reloading or pool._stopping or not pool._started:
-        log.warning("reload_ignored", reason="a reload is under way" if pool._reloading else "not serving")
+    if pool.reloading or pool.stopping or not pool.started:
+        log.warning("reload_ignored", reason="a reload is under way" if pool.reloading else "not serving")
         return
-    pool._reloading = True
+    pool.reloading = True
     try:
         generation = pool.generation + 1
         log.info("reload_started", generation=generation, workers=pool.size)
-        new = [pool._start(slot, generation) for slot in range(pool.size)]
+        new = [pool.start(slot, generation) for slot in range(pool.size)]
         failure = await wait_ready(pool, new)
         if failure is not None:
             discard(new)
-            if pool._stopping:  # a stop arrived: the new generation was discarded, it did not fail
+            if pool.stopping:  # a stop arrived: the new generation was discarded, it did not fail
                 log.info("reload_abandoned", generation=generation, reason="the service is stopping")
                 return
             log.error("reload_failed", generation=generation, reason=failure, serving_generation=pool.generation)
@@ -45,15 +62,15 @@ async def reload(pool: WorkerPool) -> None:
         await retire(old)
         log.info("reload_finished", generation=generation, pids=[w.pid for w in new])
     finally:
-        pool._reloading = False
+        pool.reloading = False
 
 
-async def recycle(pool: WorkerPool, old: Worker) -> None:
+async def recycle(pool: Pool, old: Worker) -> None:
     """``old`` served its max_requests: its replacement first, then its drain."""
-    if old.recycling or old.retiring or pool._stopping or pool._reloading or old not in pool.current:
+    if old.recycling or old.retiring or pool.stopping or pool.reloading or old not in pool.current:
         return
     old.recycling = True
-    new = pool._start(old.slot)
+    new = pool.start(old.slot)
     failure = await wait_ready(pool, [new])
     if failure is not None:
         log.warning("recycle_failed", pid=old.pid, reason=failure, action="the worker keeps serving")
@@ -68,9 +85,9 @@ async def recycle(pool: WorkerPool, old: Worker) -> None:
     await retire([old])
 
 
-async def wait_ready(pool: WorkerPool, workers: list[Worker]) -> str | None:
+async def wait_ready(pool: Pool, workers: list[Worker]) -> str | None:
     """``None`` once every one of ``workers`` serves; else why one cannot (it exited)."""
-    await pool._until(lambda: all(w.ready.is_set() for w in workers) or any(w.exited.is_set() for w in workers))
+    await pool.until(lambda: all(w.ready.is_set() for w in workers) or any(w.exited.is_set() for w in workers))
     dead = next((w for w in workers if w.exited.is_set()), None)
     if dead is None:
         return None
@@ -79,7 +96,7 @@ async def wait_ready(pool: WorkerPool, workers: list[Worker]) -> str | None:
 
 async def retire(workers: Iterable[Worker]) -> None:
     """Send ``retire`` to each of ``workers``: it stops accepting, answers the connections it accepted
-    (their requests, however late, within graceful_timeout), then drains (:mod:`resync_fsm.worker`)."""
+    (their requests, however late, within graceful_timeout), then drains (:mod:`.child`)."""
     for worker in workers:
         worker.retiring = True
         if worker.channel is not None:

@@ -2,7 +2,7 @@
 
 Engine-neutral (issue 14): a backend wraps the health wrapper with
 :func:`serving_app` and maps the rest of the settings onto its own server (see
-:func:`~resync_fsm.backends.hypercorn.hypercorn_config`), with its own proxy
+:func:`~resync_fsm.serving.hypercorn.hypercorn_config`), with its own proxy
 headers and access log turned off. Outermost first: trusted proxies' headers set
 the client, scheme and host (:mod:`~resync_fsm.web.proxy_headers`), then the access
 log (:mod:`~resync_fsm.web.access_log`) sees the corrected request, then the

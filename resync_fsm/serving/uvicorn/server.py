@@ -1,9 +1,10 @@
-"""Uvicorn behind the :class:`~resync_fsm.backends.interface.Server` interface, on asyncio or uvloop (issue 15).
+"""Uvicorn behind the :class:`~resync_fsm.serving.interface.Server` interface, on asyncio or uvloop (issue 15).
 
 One ``uvicorn.Server`` driven programmatically on the host loop through an
-:class:`~resync_fsm.backends.bridge.AsyncioBridge`, as Hypercorn is: sockets bound
-beforehand (:mod:`.binding`: the same socket options and bind errors on both engines),
-the app's lifespan run by resync_fsm (:mod:`.lifespan`; Uvicorn's own is off), readiness
+:class:`~resync_fsm.serving.loop_bridge.AsyncioBridge`, as Hypercorn is: sockets bound
+beforehand (:mod:`~resync_fsm.serving.binding`: the same socket options and bind errors on
+both engines), the app's lifespan run by resync_fsm (:mod:`~resync_fsm.serving.lifespan`;
+Uvicorn's own is off), readiness
 once Uvicorn's startup has returned with ``started`` true (every listener serving),
 shutdown through ``should_exit`` (the seed's sixth fix), in-flight work bounded by its
 ``timeout_graceful_shutdown``. Uvicorn's signal handlers are never installed (the
@@ -13,10 +14,8 @@ runner's stay in charge, DESIGN §1), and a ``sys.exit`` from it becomes a
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import importlib.util
-import logging
 import socket
 from collections.abc import Callable, Iterator
 from functools import partial
@@ -26,17 +25,19 @@ import anyio
 import trio
 import uvicorn
 
-from ..errors import StartupError
-from ..settings.model import Settings
-from ..settings.surface import CLIENT_CERT_MODES
-from ..web.asgi import ASGIApp
-from ..web.health import HealthWrapper
-from .binding import close_all, merged, socket_config, urls_of
-from .bridge import Bridge, bridge_for
-from .bridged import BridgedServer
-from .served import serving_app
+from ...errors import StartupError
+from ...settings.model import Settings
+from ...settings.surface import CLIENT_CERT_MODES
+from ...web.asgi import ASGIApp
+from ...web.health import HealthWrapper
+from ..binding import close_all, merged, urls_of
+from ..in_process import InProcessServer
+from ..interface import OnFault
+from ..loop_bridge import Bridge, bridge_for
+from ..middleware import serving_app
+from . import patches
 
-__all__ = ["UVICORN_PAUSES", "UvicornServer", "uvicorn_backend", "uvicorn_config"]
+__all__ = ["UVICORN_PAUSES", "UvicornServer", "uvicorn_config", "uvicorn_engine"]
 
 # Uvicorn sees should_exit on its 0.1 s tick, then pauses 0.1 s before it waits for connections.
 UVICORN_PAUSES = 0.2
@@ -45,7 +46,7 @@ UVICORN_PAUSES = 0.2
 def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     """Uvicorn's :class:`Config` for ``app``: httptools when installed (else h11), the running loop,
     no lifespan (resync_fsm runs it), no logging set-up of its own; no access log and no proxy
-    headers of its own (:func:`~resync_fsm.backends.served.serving_app` does both, as on Hypercorn);
+    headers of its own (:func:`~resync_fsm.serving.middleware.serving_app` does both, as on Hypercorn);
     the server surface (issue 14) mapped: TLS, keep-alive, backlog, header limit, websocket pings,
     the Server header, root_path. ``server.h2c`` does not apply (Uvicorn has no HTTP/2)."""
     server, tls = settings.server, settings.tls
@@ -75,11 +76,6 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     )
 
 
-def _not_a_cut(record: logging.LogRecord) -> bool:
-    """Drop Uvicorn's traceback for a request the graceful timeout cut: ``drain_finished`` counts those."""
-    return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
-
-
 class _Uvicorn(uvicorn.Server):
     """``uvicorn.Server`` that installs no signal handlers and calls ``listening()`` once it serves."""
 
@@ -105,15 +101,14 @@ class _Uvicorn(uvicorn.Server):
             task.cancel()
 
 
-class UvicornServer(BridgedServer):
-    """One Uvicorn serving of ``app`` (see :class:`~resync_fsm.backends.interface.Server`)."""
+class UvicornServer(InProcessServer):
+    """One Uvicorn serving of ``app`` (see :class:`~resync_fsm.serving.interface.Server`)."""
 
-    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None],
-                 bridge: Bridge) -> None:
+    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: OnFault, bridge: Bridge) -> None:
         super().__init__(app, settings, on_fault, bridge)
+        patches.install()
         self.config = uvicorn_config(app, settings)  # its app becomes the served app on the app's loop
         self._server: _Uvicorn | None = None
-        logging.getLogger("uvicorn.error").addFilter(_not_a_cut)  # added once, however often called
 
     @property
     def drain_budget(self) -> float:
@@ -123,10 +118,10 @@ class UvicornServer(BridgedServer):
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
         """Bind (raising StartupError naming the address), then serve on the app's loop (see the Server interface)."""
-        public, management = self._bind(socket_config(self.settings))
+        public, management = self._bind()
         sockets, urls = merged(public, management), urls_of(public)
         try:
-            await self.bridge.run(partial(self._serve_on_app_loop, [*sockets.secure_sockets, *sockets.insecure_sockets],
+            await self.bridge.run(partial(self._serve_on_app_loop, sockets.sockets,
                                           lambda: self.bridge.to_trio(partial(task_status.started, urls))))
         finally:
             close_all(sockets)
@@ -158,6 +153,6 @@ class UvicornServer(BridgedServer):
                 group.cancel_scope.cancel()
 
 
-def uvicorn_backend(app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None]) -> Any:
-    """The :data:`~resync_fsm.backends.interface.Backend` for Uvicorn on ``settings.server.loop``."""
+def uvicorn_engine(app: HealthWrapper, settings: Settings, on_fault: OnFault) -> UvicornServer:
+    """The :data:`~resync_fsm.serving.interface.Engine` for Uvicorn on ``settings.server.loop``."""
     return UvicornServer(app, settings, on_fault, bridge_for(settings.server.loop))

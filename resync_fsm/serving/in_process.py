@@ -1,8 +1,9 @@
-"""What every backend's server shares: the shutdown request carried to the app's loop, and the app's lifespan.
+"""What every in-process engine's server shares: binding, the shutdown request carried to the app's loop,
+and the app's lifespan.
 
-A backend subclasses :class:`BridgedServer` and provides ``_stop_now()``: its own
-server's shutdown trigger, called on the app's loop (Hypercorn: its trigger event;
-Uvicorn: ``should_exit``).
+An engine's server subclasses :class:`InProcessServer` and provides ``_stop_now()``:
+its own server's shutdown trigger, called on the app's loop (Hypercorn: its trigger
+event; Uvicorn: ``should_exit``).
 """
 
 from __future__ import annotations
@@ -11,19 +12,17 @@ import math
 from collections.abc import Callable
 from functools import partial
 
-from hypercorn.config import Config, Sockets
-
 from ..settings.model import Settings
 from ..web.health import HealthWrapper
-from .binding import bind_listeners, local_addresses, urls_of
-from .bridge import Bridge
+from .binding import Listeners, bind_listeners, local_addresses, urls_of
 from .lifespan import Lifespan
+from .loop_bridge import Bridge
 
-__all__ = ["BridgedServer"]
+__all__ = ["InProcessServer"]
 
 
-class BridgedServer:
-    """The common half of a :class:`~resync_fsm.backends.interface.Server` run through a bridge."""
+class InProcessServer:
+    """The common half of a :class:`~resync_fsm.serving.interface.Server` run through a bridge."""
 
     def __init__(self, app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None],
                  bridge: Bridge) -> None:
@@ -35,11 +34,11 @@ class BridgedServer:
         self._stop_requested = True
         self.bridge.call(self._set_stop)
 
-    def _bind(self, config: Config) -> tuple[Sockets, Sockets]:
+    def _bind(self) -> tuple[Listeners, Listeners]:
         """Bind the public and management listeners (:func:`~.binding.bind_listeners`) and, before anything
         is served, tell the app (the health wrapper's ``management_listening(addresses, urls)``) which local
         addresses are management ones (docs/operations.md "Exposure")."""
-        public, management = bind_listeners(config, self.settings)
+        public, management = bind_listeners(self.settings)
         self.app.management_listening(local_addresses(management), urls_of(management))
         return public, management
 

@@ -1,6 +1,6 @@
 """One worker process as the supervisor sees it: spawned with the listeners and its end of the channel.
 
-The worker is ``python -m resync_fsm.worker`` (:mod:`resync_fsm.worker`): the
+The worker is ``python -m resync_fsm.worker`` (:mod:`.child`): the
 listening sockets are inherited by descriptor (``pass_fds``; its binds are
 ``fd://N``), its settings are pickled to its stdin, and a socketpair carries
 the channel (:mod:`.channel`).
@@ -20,10 +20,10 @@ from typing import Any
 import attrs
 import trio
 
-from ..settings.model import Parsed, ServerSettings, Settings
+from ...settings.model import Parsed, ServerSettings, Settings
 from .channel import Channel
 
-__all__ = ["Worker", "describe_exit", "worker_settings"]
+__all__ = ["Worker", "describe_exit", "first_of", "worker_settings"]
 
 
 def worker_settings(settings: Settings, fds: list[int]) -> Settings:
@@ -112,3 +112,13 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)  # the supervisor speaks to systemd; NotifyAccess=main
     return env
+
+
+async def first_of(*events: trio.Event) -> None:
+    """Return once any of ``events`` is set."""
+    async with trio.open_nursery() as nursery:
+        for event in events:
+            async def wait(event: trio.Event = event) -> None:
+                await event.wait()
+                nursery.cancel_scope.cancel()
+            nursery.start_soon(wait)

@@ -9,8 +9,8 @@ from typing import Any
 import trio
 
 from resync_fsm import loops
-from resync_fsm.backends.accepted import AcceptedConnections
-from resync_fsm.backends.bridge import AsyncioBridge
+from resync_fsm.serving.loop_bridge import AsyncioBridge
+from resync_fsm.serving.workers.patches import AcceptedConnections
 
 RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
 
@@ -59,3 +59,19 @@ def test_stopping_between_an_accept_and_its_transport_loses_no_connection() -> N
         return data
 
     assert loops.run(main, "asyncio") == RESPONSE
+
+
+def test_asyncio_still_has_the_shape_accepted_connections_wraps() -> None:
+    """Upstream: the loop's ``create_server(protocol_factory, ...)`` (wrapped per loop), the selector loop's
+    ``remove_reader`` (how accepting stops), and CPython 3.11's ``Server._attach`` (the race: a transport
+    made after ``close()`` asserts) — the behaviour :meth:`AcceptedConnections.stop_accepting` avoids."""
+    import inspect
+    import sys
+    from asyncio import base_events, selector_events
+
+    assert list(inspect.signature(base_events.BaseEventLoop.create_server).parameters)[:2] == [
+        "self", "protocol_factory"]
+    assert hasattr(selector_events.BaseSelectorEventLoop, "remove_reader")
+    if sys.version_info[:2] == (3, 11):
+        assert "assert self._sockets is not None" in inspect.getsource(base_events.Server._attach)
+    assert "connection_lost" in inspect.getsource(asyncio.BaseProtocol)

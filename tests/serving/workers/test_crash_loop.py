@@ -7,7 +7,7 @@ import random
 import trio
 import trio.testing
 
-from resync_fsm.backends.supervision import BACKOFF_CAP, BACKOFF_FIRST, CrashLoop, recycle_limit
+from resync_fsm.serving.workers.crash_loop import BACKOFF_CAP, BACKOFF_FIRST, CrashLoop, recycle_limit
 
 
 async def test_deaths_within_the_window_are_a_crash_loop(autojump_clock: trio.testing.MockClock) -> None:

@@ -19,13 +19,13 @@ import stat
 import weakref
 from collections.abc import Sequence
 
-from hypercorn.config import Config, Sockets
+import attrs
 
 from ..errors import StartupError
 from ..settings.model import Settings
 
-__all__ = ["bind_all", "bind_error", "bind_listeners", "close_all", "local_addresses", "merged", "socket_config",
-           "urls_of"]
+__all__ = ["Listeners", "SocketOptions", "bind_all", "bind_error", "bind_listeners", "close_all", "local_addresses",
+           "merged", "socket_options", "urls_of"]
 
 _PUBLIC = "--bind (server.bind)"
 _MANAGEMENT = "--management-bind (server.management_bind)"
@@ -42,21 +42,82 @@ _WHAT = {
 }
 
 
-def socket_config(settings: Settings) -> Config:
-    """The socket options of every engine's listeners, as a Hypercorn :class:`Config` (whose
-    ``create_sockets`` binds them): binds, backlog, a unix socket's mode (as a umask) and owner,
-    and TLS (so that the sockets are the secure ones and their URLs say https)."""
-    server, tls = settings.server, settings.tls
-    config = Config()
-    config.bind = list(server.bind)
-    config.backlog = server.backlog
-    if server.unix_socket_mode is not None:
-        config.umask = 0o777 & ~server.unix_socket_mode
-    if server.unix_socket_owner is not None:
-        config.user, config.group = server.unix_socket_owner
-    if tls.enabled:
-        config.certfile, config.keyfile = tls.certfile, tls.keyfile
-    return config
+@attrs.define
+class Listeners:
+    """Bound, listening sockets: ``secure`` (TLS) and ``insecure`` ones, as every engine takes them."""
+
+    secure: list[socket.socket] = attrs.Factory(list)
+    insecure: list[socket.socket] = attrs.Factory(list)
+
+    @property
+    def sockets(self) -> list[socket.socket]:
+        """Every socket, the secure ones first."""
+        return [*self.secure, *self.insecure]
+
+
+@attrs.frozen
+class SocketOptions:
+    """How every engine's listeners are made: ``backlog`` (connections), a unix socket file's ``umask``
+    and ``owner`` (uid, gid), and whether they serve TLS (their URLs then say https)."""
+
+    backlog: int = 2048
+    umask: int | None = None
+    owner: tuple[int, int] | None = None
+    tls: bool = False
+
+
+def socket_options(settings: Settings) -> SocketOptions:
+    """The socket options of ``settings``: ``server.backlog``, ``server.unix_socket_mode`` (as a umask),
+    ``server.unix_socket_owner``, TLS when ``tls`` has a certificate and key."""
+    server = settings.server
+    umask = 0o777 & ~server.unix_socket_mode if server.unix_socket_mode is not None else None
+    return SocketOptions(server.backlog, umask, server.unix_socket_owner, settings.tls.enabled)
+
+
+def _open_socket(bind: str, options: SocketOptions) -> socket.socket:
+    """One socket bound to ``bind`` (``host:port``, ``[v6]:port``, ``unix:/path``, ``fd://N``), with the
+    options Hypercorn's ``Config.create_sockets`` gives it (SO_REUSEADDR, TCP_NODELAY, non-blocking,
+    inheritable), not yet listening; a stale unix socket file at the path is replaced."""
+    if bind.startswith("fd://"):
+        sock = socket.socket(fileno=int(bind[5:]))
+        if sock.getsockopt(socket.SOL_SOCKET, socket.SO_TYPE) != socket.SOCK_STREAM:
+            sock.detach()
+            raise ValueError(f"fd {bind[5:]} is not a stream socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    elif bind.startswith("unix:"):
+        path = bind[5:]
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if stat.S_ISSOCK(os.stat(path).st_mode):
+                os.remove(path)
+        except FileNotFoundError:
+            pass
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        previous = os.umask(options.umask) if options.umask is not None else None
+        try:
+            sock.bind(path)
+        except BaseException:
+            sock.close()
+            raise
+        finally:
+            if previous is not None:
+                os.umask(previous)
+        if options.owner is not None:
+            os.chown(path, *options.owner)
+    else:
+        plain = bind.replace("[", "").replace("]", "")
+        host, port = plain.rsplit(":", 1)
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, int(port)))
+        except BaseException:
+            sock.close()
+            raise
+    sock.setblocking(False)
+    sock.set_inheritable(True)
+    return sock
 
 
 def bind_error(bind: str, exc: BaseException, setting: str = _PUBLIC) -> StartupError:
@@ -90,14 +151,14 @@ def _live_unix_socket(path: str) -> bool:
     return True
 
 
-def bind_all(config: Config, binds: Sequence[str], setting: str = _PUBLIC) -> Sockets:
-    """Bind and listen on every address of ``binds`` (Hypercorn's socket options, ``config.backlog``).
+def bind_all(options: SocketOptions, binds: Sequence[str], setting: str = _PUBLIC) -> Listeners:
+    """Bind and listen on every address of ``binds`` (``options.backlog``); all of them secure with TLS.
 
     Raises :class:`StartupError` naming the first address that fails (and ``setting``, the
     flag and field to change); every socket opened before it is closed again.
     """
-    secure: list[socket.socket] = []
-    insecure: list[socket.socket] = []
+    listeners = Listeners()
+    group = listeners.secure if options.tls else listeners.insecure
     try:
         for bind in binds:
             if bind.startswith("unix:") and _live_unix_socket(bind[5:]):
@@ -106,52 +167,44 @@ def bind_all(config: Config, binds: Sequence[str], setting: str = _PUBLIC) -> So
                     f"Stop it, or choose another {setting}.",
                     {"bind": bind, "errno": errno.EADDRINUSE},
                 )
-            config.bind = [bind]
             try:
-                sockets = config.create_sockets()
+                sock = _open_socket(bind, options)
             except (OSError, ValueError) as exc:
                 raise bind_error(bind, exc, setting) from exc
-            secure += sockets.secure_sockets
-            insecure += sockets.insecure_sockets
+            group.append(sock)
             if bind.startswith("unix:"):
-                for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
-                    _created[sock] = (bind[5:], os.stat(bind[5:]).st_ino)
-            for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
-                sock.listen(config.backlog)  # connections queue from now on, even during app startup
+                _created[sock] = (bind[5:], os.stat(bind[5:]).st_ino)
+            sock.listen(options.backlog)  # connections queue from now on, even during app startup
     except BaseException:
-        close_all(Sockets(secure, insecure, []))
+        close_all(listeners)
         raise
-    finally:
-        config.bind = list(binds)
-    return Sockets(secure, insecure, [])
+    return listeners
 
 
-def bind_listeners(config: Config, settings: Settings) -> tuple[Sockets, Sockets]:
+def bind_listeners(settings: Settings) -> tuple[Listeners, Listeners]:
     """The public listeners (``server.bind``) and the management ones (``server.management_bind``,
     often none), bound with the same socket options; on a failure none stays open."""
-    public = bind_all(config, settings.server.bind)
+    options = socket_options(settings)
+    public = bind_all(options, settings.server.bind)
     try:
-        management = bind_all(config, settings.server.management_bind, _MANAGEMENT)
+        management = bind_all(options, settings.server.management_bind, _MANAGEMENT)
     except BaseException:
         close_all(public)
         raise
-    finally:
-        config.bind = list(settings.server.bind)
     return public, management
 
 
-def merged(*groups: Sockets) -> Sockets:
-    """One :class:`Sockets` holding every socket of ``groups``: what one server instance serves."""
-    return Sockets([s for g in groups for s in g.secure_sockets], [s for g in groups for s in g.insecure_sockets],
-                   [s for g in groups for s in g.quic_sockets])
+def merged(*groups: Listeners) -> Listeners:
+    """One :class:`Listeners` holding every socket of ``groups``: what one server instance serves."""
+    return Listeners([s for g in groups for s in g.secure], [s for g in groups for s in g.insecure])
 
 
-def local_addresses(sockets: Sockets) -> list[tuple[str, int | None]]:
+def local_addresses(sockets: Listeners) -> list[tuple[str, int | None]]:
     """Each socket's local address as an ASGI ``scope["server"]`` gives it: ``(host, port)`` with the
-    port resolved, ``(path, None)`` for a unix socket (Uvicorn's convention; :mod:`.unix_scope` makes
+    port resolved, ``(path, None)`` for a unix socket (Uvicorn's convention; :mod:`.hypercorn.patches` makes
     Hypercorn follow it)."""
     out: list[tuple[str, int | None]] = []
-    for sock in (*sockets.secure_sockets, *sockets.insecure_sockets):
+    for sock in sockets.sockets:
         name = sock.getsockname()
         out.append((name, None) if sock.family == socket.AF_UNIX else (name[0], name[1]))
     return out
@@ -161,10 +214,10 @@ def local_addresses(sockets: Sockets) -> list[tuple[str, int | None]]:
 _created: weakref.WeakKeyDictionary[socket.socket, tuple[str, int]] = weakref.WeakKeyDictionary()
 
 
-def close_all(sockets: Sockets) -> None:
+def close_all(sockets: Listeners) -> None:
     """Close every socket of ``sockets`` (idempotent); remove the unix socket files :func:`bind_all`
     created, each only while its path still holds the file it made."""
-    for sock in (*sockets.secure_sockets, *sockets.insecure_sockets, *sockets.quic_sockets):
+    for sock in sockets.sockets:
         sock.close()
         created = _created.pop(sock, None)
         if created is not None:
@@ -176,10 +229,10 @@ def close_all(sockets: Sockets) -> None:
                 pass  # gone already, or not ours to remove
 
 
-def urls_of(sockets: Sockets) -> list[str]:
+def urls_of(sockets: Listeners) -> list[str]:
     """``http://host:port`` (``https``) or ``unix:/path`` for each bound socket, as clients reach it."""
     urls = []
-    for scheme, group in (("https", sockets.secure_sockets), ("http", sockets.insecure_sockets)):
+    for scheme, group in (("https", sockets.secure), ("http", sockets.insecure)):
         for sock in group:
             name = sock.getsockname()
             if sock.family == socket.AF_UNIX:
