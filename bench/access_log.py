@@ -21,15 +21,12 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 from functools import partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import interleaved, machine, median, precompile  # noqa: E402
-from bench.load import load  # noqa: E402
-from bench.servers import APP, PY, Server  # noqa: E402
-from bench.wrapper import app, per_call  # noqa: E402
+from bench.common import interleaved, machine, median, precompile
+from bench.load import load
+from bench.servers import APP, PY, Server
+from bench.wrapper import app, per_call
 
 HEADING = "## Access log cost"
 BASE = [PY, "-m", "resync_fsm", "--app", APP, "--bind", "127.0.0.1:{port}", "--log-format", "json",

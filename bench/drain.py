@@ -16,16 +16,12 @@ import statistics
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import trio
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-from common import precompile  # noqa: E402
-
-from tests.drainload import drain_under_load  # noqa: E402
+from bench.common import precompile
+from bench.from_tests import drain_under_load
+from bench.servers import ROOT
 
 APP = "tests.e2e.apps:slow_app"
 COMMANDS = {

@@ -17,15 +17,13 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved, machine, precompile  # noqa: E402
-from load import load  # noqa: E402
-from servers import PY, TRIO_FIRST, Server, time_to_ready  # noqa: E402
+from bench.common import interleaved, machine, precompile
+from bench.load import load
+from bench.servers import PY, TRIO_FIRST, Server, time_to_ready
 
 APPS = {"hello app": "tests.e2e.apps:hello_app", "FastAPI app": "bench.fastapi_app:app"}
 HEADING = "## Uvicorn engine"

@@ -19,12 +19,10 @@ import argparse
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import APP, PY, Server  # noqa: E402
+from bench.servers import APP, PY, Server
 
 HEADING = "## Instructions per request"
 RESYNC = [PY, "-m", "resync_fsm", "--app", APP, "--bind", "127.0.0.1:{port}", "--log-format", "json",

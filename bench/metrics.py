@@ -16,21 +16,18 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, precompile  # noqa: E402
-from load import load  # noqa: E402
-from servers import Server, variants  # noqa: E402
-from wrapper import FakeView, app, per_call  # noqa: E402
-
-from resync_fsm.runner import Runner  # noqa: E402
-from resync_fsm.settings import Settings  # noqa: E402
-from resync_fsm.web.health import HealthWrapper  # noqa: E402
-from resync_fsm.web.metrics import RunnerMetrics  # noqa: E402
+from bench.common import machine, precompile
+from bench.from_tests import FakeView
+from bench.load import load
+from bench.servers import Server, variants
+from bench.wrapper import app, per_call
+from resync_fsm.runner import Runner
+from resync_fsm.settings import Settings
+from resync_fsm.web.health import HealthWrapper
+from resync_fsm.web.metrics import RunnerMetrics
 
 
 def in_process(n: int, trials: int = 7) -> tuple[float, float, float]:

@@ -29,16 +29,11 @@ from pathlib import Path
 import attrs
 import trio
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-from common import machine, precompile  # noqa: E402
-from servers import has_module  # noqa: E402
+from bench.common import machine, precompile
+from bench.from_tests import LIMIT, Load, Replica, fetch, free_port, haproxy, haproxy_binary, roll
+from bench.from_tests import TAGGED_APP as APP
+from bench.servers import PY, ROOT, has_module
 
-from tests.e2e.haproxy import APP, LIMIT, Load, Replica, fetch, haproxy, haproxy_binary, roll  # noqa: E402
-from tests.servers import free_port  # noqa: E402
-
-PY = sys.executable
 BIND = "127.0.0.1:{port}"
 HEADING = "## Rolling restart behind HAProxy"
 HOW = """The trial of `tests/e2e/test_rolling_restart.py`, with each server in turn serving both replicas. HAProxy on \

@@ -21,7 +21,6 @@ import importlib
 import inspect
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,20 +28,10 @@ from pathlib import Path
 
 import trio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import access_log  # noqa: E402
-import drain  # noqa: E402
-import engines  # noqa: E402
-import fanout  # noqa: E402
-import instructions  # noqa: E402
-import loops  # noqa: E402
-import metrics  # noqa: E402
-import pyspy  # noqa: E402
-import rolling  # noqa: E402
-import sigterm  # noqa: E402
-import wrapper  # noqa: E402
-from common import interleaved, machine, precompile  # noqa: E402
-from servers import APP, PY, ROOT, TRIO_FIRST, Server, has_module, variants  # noqa: E402
+from bench import access_log, drain, engines, fanout, instructions, loops, metrics, pyspy, rolling, sigterm, wrapper
+from bench.common import interleaved, machine, precompile
+from bench.loop_servers import LOOPS, UVICORN, loop_variants
+from bench.servers import PY, ROOT, Server, variants
 
 Rows = list[list[str]]
 
@@ -100,28 +89,6 @@ def import_profile(trials: int) -> tuple[str, dict[str, float]]:
             f"Hypercorn on asyncio imports until it answers, adds up to {total:.0f} ms:\n\n"
             + table(["package (first part of the module name)", "self import time"], rows))
     return text, {name: ms for ms, name in medians} | {"total": total}
-
-
-LOOPS = ("asyncio", "uvloop", "trio")
-UVICORN = "Uvicorn (uvloop, httptools)"
-
-
-def loop_variants() -> dict[str, tuple[list[str], str]]:
-    """resync_fsm and bare Hypercorn (in process, --workers 0) on each loop, and Uvicorn as the outside reference."""
-    out: dict[str, tuple[list[str], str]] = {}
-    for loop in LOOPS:
-        out[f"resync_fsm, {loop}"] = (sigterm.resync_argv(loop)[:-6] + ["--log-format", "json", "--log-level",
-                                                                         "warning"], "/readyz")
-        out[f"Hypercorn, {loop}"] = ([PY, "-m", "hypercorn", "--worker-class", loop, "--workers", "0",
-                                      "--bind", "127.0.0.1:{port}", APP], "/")
-        if loop != "trio":  # the floor of any lifecycle on trio: the bare server, with trio imported first
-            out[f"Hypercorn, {loop}, trio imported first"] = (
-                [PY, "-c", TRIO_FIRST.format(main="hypercorn.__main__"), "--worker-class", loop, "--workers", "0",
-                 "--bind", "127.0.0.1:{port}", APP], "/")
-    if has_module("uvicorn"):
-        out[UVICORN] = ([PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--loop", "uvloop",
-                         "--http", "httptools", "--log-level", "warning", APP], "/")
-    return out
 
 
 def per_loop(trials: int, seconds: float) -> tuple[str, dict[str, float]]:
@@ -332,11 +299,12 @@ def commands(trials: int) -> str:
 
 
 def optional_report(module: str) -> Callable[..., str] | None:
-    """``bench/<module>.py``'s ``report`` when that script exists (bench/workers.py comes from another branch)."""
+    """``bench.<module>``'s ``report`` when that module exists (bench/workers.py comes from another branch)."""
+    name = f"bench.{module}"
     try:
-        return importlib.import_module(module).report  # type: ignore[no-any-return]
+        return importlib.import_module(name).report  # type: ignore[no-any-return]
     except ModuleNotFoundError as missing:
-        if missing.name != module:
+        if missing.name != name:
             raise
         return None
 

@@ -22,13 +22,10 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import PY, Server  # noqa: E402
+from bench.servers import PY, Server
 
 CONNECTIONS = 50
 PIN = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2

@@ -13,21 +13,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sigterm  # noqa: E402
-from common import precompile  # noqa: E402
-from servers import PY, ROOT  # noqa: E402
+from bench import sigterm
+from bench.common import precompile
+from bench.servers import PY
 
 STEPS = ("handler", "on_signal", "apply", "first_503")
 
 
 def trial(loop: str) -> dict[str, float]:
     argv = sigterm.resync_argv(loop)
-    argv = [PY, str(ROOT / "bench" / "traced.py"), *argv[3:]]
+    argv = [PY, "-m", "bench.traced", *argv[3:]]  # argv[:3] is `python -m resync_fsm`
     with tempfile.NamedTemporaryFile("r", suffix=".trace") as trace:
         os.environ["RESYNC_FSM_BENCH_TRACE"] = trace.name
         try:

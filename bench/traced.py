@@ -16,9 +16,7 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TRACE = open(os.environ["RESYNC_FSM_BENCH_TRACE"], "a", buffering=1)  # noqa: SIM115
 
 

@@ -28,7 +28,6 @@ import argparse
 import os
 import signal
 import statistics
-import sys
 import time
 from collections import Counter
 from functools import partial
@@ -37,14 +36,10 @@ from pathlib import Path
 import attrs
 import trio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved, machine, precompile  # noqa: E402
-from load import load  # noqa: E402
-from servers import APP, PY, ROOT, Server, has_module  # noqa: E402
-
-sys.path.insert(0, str(ROOT))
-from tests.e2e.haproxy import APP as TAGGED_APP  # noqa: E402
-from tests.e2e.haproxy import LIMIT, Load  # noqa: E402
+from bench.common import interleaved, machine, precompile
+from bench.from_tests import LIMIT, TAGGED_APP, Load
+from bench.load import load
+from bench.servers import APP, PY, Server, has_module
 
 HEADING = "## Workers"
 GOAL = 0.97  # requests/s of resync_fsm --workers 2 >= GOAL x bare Hypercorn --workers 2

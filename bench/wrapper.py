@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from resync_fsm.web.health import HealthWrapper  # noqa: E402
-from tests.fakes import FakeView  # noqa: E402 - the tests' stand-in for the runner's view
+from bench.from_tests import FakeView  # the tests' stand-in for the runner's view
+from resync_fsm.web.health import HealthWrapper
 
 
 async def app(scope: Any, receive: Any, send: Any) -> None:

@@ -16,9 +16,10 @@ import sys
 import threading
 
 import trio
-from hello import app, config, readiness  # bench/protos/hello.py, beside this script
 from hypercorn.asyncio.run import worker_serve
 from hypercorn.utils import wrap_app
+
+from bench.protos.hello import app, config, readiness
 
 
 async def main(port: int, drain_delay: float) -> None:

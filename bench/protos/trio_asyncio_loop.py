@@ -15,9 +15,10 @@ import sys
 
 import trio
 import trio_asyncio
-from hello import app, config, readiness  # bench/protos/hello.py, beside this script
 from hypercorn.asyncio.run import worker_serve
 from hypercorn.utils import wrap_app
+
+from bench.protos.hello import app, config, readiness
 
 
 async def main(port: int, drain_delay: float) -> None:
