@@ -1,6 +1,6 @@
 """Drain behind a lagging balancer: resync_fsm (drain_delay 1 s) against bare Hypercorn, same app, same load.
 
-    python bench/drain.py [--clients 24] [--lag 0.5] [--trials 3]
+    python -m bench.drain [--clients 24] [--lag 0.5] [--trials 3]
 
 24 clients on fresh connections, each request 0.5 s; SIGTERM; the clients keep
 sending for 0.5 s after it (the balancer's lag). Counts what each server

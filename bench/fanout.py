@@ -1,6 +1,6 @@
 """Fan-out: `resync-fsm check` against the seed's two TCP checks, N silent endpoints, whole processes.
 
-    python bench/fanout.py [--n 200] [--timeout 1] [--trials 3]
+    python -m bench.fanout [--n 200] [--timeout 1] [--trials 3]
 
 Each variant is a fresh process (interpreter start and imports included),
 run in interleaved rounds; the table gives medians and the ratio to the

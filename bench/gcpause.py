@@ -1,6 +1,6 @@
 """Full garbage-collection pauses while serving under load: resync_fsm against bare Hypercorn.
 
-    python bench/gcpause.py [--trials 4] [--seconds 6]
+    python -m bench.gcpause [--trials 4] [--seconds 6]
 
 A full (generation 2) collection stops the server for as long as it walks every
 tracked object. resync_fsm imports more than bare Hypercorn (structlog,

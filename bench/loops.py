@@ -1,6 +1,6 @@
 """How the trio lifecycle and an asyncio app share a process, measured on three prototypes.
 
-    python bench/loops.py [--trials 5] [--seconds 3] [--sigterm-trials 20]
+    python -m bench.loops [--trials 5] [--seconds 3] [--sigterm-trials 20]
 
 bench/protos/ holds three minimal servers of the same raw ASGI hello app with
 hypercorn.asyncio, each with a trio task that turns /readyz to 503 on SIGTERM and

@@ -1,6 +1,6 @@
 """What the Prometheus metrics cost a request: in process, and through the real server with metrics on and off.
 
-    python bench/metrics.py [--trials 5] [--seconds 5] [--n 200000]
+    python -m bench.metrics [--trials 5] [--seconds 5] [--n 200000]
 
 In process (as ``bench/wrapper.py``): the health wrapper with metrics against
 the wrapper without, per request, and the time to render one scrape. Through
@@ -81,7 +81,7 @@ def report(trials: int, seconds: float, n: int) -> str:
     pinned = " (server pinned to CPU 0, load to CPU 1)" if pin else ""
     return (
         "## Metrics cost\n\n"
-        f"`python bench/metrics.py --trials {trials} --seconds {seconds:g}` on {machine()}. Closed loop with "
+        f"`python -m bench.metrics --trials {trials} --seconds {seconds:g}` on {machine()}. Closed loop with "
         f"{tool}{pinned}, 32 keep-alive connections, {seconds:g} s per trial after a 1 s warm-up, trials "
         "interleaved, `GET /` of `tests.e2e.apps:hello_app` through resync_fsm with `server.metrics` on "
         "and off; server CPU time per request from `/proc/PID/stat`.\n\n"

@@ -1,6 +1,6 @@
 """Where a server's time goes under load: py-spy samples of the server process while wrk saturates `/`.
 
-    python bench/pyspy.py [--seconds 3] [NAME ...]
+    python -m bench.pyspy [--seconds 3] [NAME ...]
 
 Needs py-spy (`pip install py-spy`; it reads the process's memory, so root or
 ptrace permission). Samples every thread's Python stack (idle ones excluded) at

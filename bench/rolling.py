@@ -1,6 +1,6 @@
 """A rolling restart of two replicas behind HAProxy: resync_fsm against bare Hypercorn and Uvicorn.
 
-    python bench/rolling.py [--trials 5] [--clients 16]
+    python -m bench.rolling [--trials 5] [--clients 16]
 
 The trial of tests/e2e/test_rolling_restart.py (tests/e2e/haproxy.py), with each
 server in turn serving both replicas: HAProxy on loopback checks every server
@@ -179,7 +179,7 @@ def report(trials: int = 5, clients: int = 16) -> str:
     precompile()
     results = trio.run(run, trials, clients)
     slow = len(range(0, clients, 4))
-    return (f"{HEADING}\n\n`python bench/rolling.py --trials {trials} --clients {clients}` on {machine()}, "
+    return (f"{HEADING}\n\n`python -m bench.rolling --trials {trials} --clients {clients}` on {machine()}, "
             f"{versions()}; the variants interleaved trial by trial.\n\n"
             + HOW.format(clients=clients, slow=slow, fast=clients - slow) + "\n\n" + table(results) + "\n\n"
             + READING + "\n")

@@ -1,10 +1,11 @@
 """Every benchmark in one run, side by side, written to docs/benchmarks.md.
 
-    python bench/run.py [--trials 3] [--sigterm-trials 10] [--seconds 3] [--quick] [--skip rolling,engines,...]
+    python -m bench.run [--trials 3] [--sigterm-trials 10] [--seconds 3] [--quick] [--skip rolling,engines,...]
                         [--output docs/benchmarks.md]
 
-Loopback only, bounded in time (the default run about 10 minutes on a shared
-2-core machine, ``--quick --trials 1`` about 4). Each figure is a median of interleaved
+From the repository root, as every bench (``python -m bench.<name>``). Loopback only,
+bounded in time (the default run about 10 minutes on a shared 2-core machine,
+``--quick --trials 1`` about 4). Each figure is a median of interleaved
 trials, or a ratio of two medians measured in the same run. The sections of
 bench/rolling.py, bench/metrics.py, bench/access_log.py, bench/engines.py and,
 when it exists, bench/workers.py come from their ``report()`` functions;
@@ -180,7 +181,7 @@ ANALYSIS = """
 shows the ranges; other work on this shared machine), the requests/s, p99 and time-to-ready ratios are
 noise; the server CPU per request is the steadier figure of what resync_fsm adds to Hypercorn.
 
-**Instructions per request** (the section at the end, `bench/instructions.py`) are the steady measure
+**Instructions per request** (the section at the end, `python -m bench.instructions`) are the steady measure
 of what resync_fsm adds once serving: counted by callgrind, they do not move with the machine's load.
 Hypercorn on asyncio and on uvloop: about 1.02 × the bare server's, so at equal instructions per
 cycle 0.98 × its requests/s; the wall-clock requests/s and CPU ratios above swing by several percent
@@ -199,7 +200,7 @@ modules; prometheus_client is no longer among them: it is imported at the first 
 validating, binding and the app's lifespan. On trio, bare Hypercorn imports trio too, and the gap is
 that same part.
 
-**SIGTERM → 503 (where the time goes).** `python bench/sigtrace.py --trials 12` timestamps the path
+**SIGTERM → 503 (where the time goes).** `python -m bench.sigtrace --trials 12` timestamps the path
 inside the server (bench/traced.py patches only timestamps in): kill → Python signal handler (median
 0.1–0.2 ms on every loop) → readiness false at once (the runner's `stop_requested` flag, set where
 the signal is first seen) → the next /readyz handled, which under saturation waits behind the requests
@@ -477,8 +478,8 @@ def main() -> None:
         timings.append("workers: bench/workers.py not there")
 
     elapsed = time.monotonic() - started
-    command = (f"python bench/run.py --quick --trials {trials}" if args.quick else
-               f"python bench/run.py --trials {trials} --sigterm-trials {sigterm_trials} --seconds {seconds:g}")
+    command = (f"python -m bench.run --quick --trials {trials}" if args.quick else
+               f"python -m bench.run --trials {trials} --sigterm-trials {sigterm_trials} --seconds {seconds:g}")
     command += f" --skip {','.join(sorted(skip))}" if skip else ""
     goals = goal_rows(figures)
     document = (

@@ -1,6 +1,6 @@
 """SIGTERM → first 503 on /readyz, while a closed-loop load saturates the server.
 
-    python bench/sigterm.py [--trials 20] [--quick]
+    python -m bench.sigterm [--trials 20] [--quick]
 
 One trial: start the server (pinned to CPU 0 when taskset exists), saturate `/` with
 wrk (50 keep-alive connections, pinned to CPU 1), poll /readyz on a connection of its

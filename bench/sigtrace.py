@@ -1,6 +1,6 @@
 """Where SIGTERM → /readyz 503 goes under saturating load: bench/sigterm.py's trial, timestamped inside the server.
 
-    python bench/sigtrace.py [--trials 20] [--loops asyncio,uvloop,trio]
+    python -m bench.sigtrace [--trials 20] [--loops asyncio,uvloop,trio]
 
 Runs resync_fsm through bench/traced.py and splits each trial's latency into:
 kill → Python signal handler runs, → the runner's watcher (on_signal), → drain applied

@@ -1,6 +1,6 @@
 """`python -m resync_fsm` with timestamps on the path from SIGTERM to the first /readyz 503 (bench only).
 
-    RESYNC_FSM_BENCH_TRACE=FILE python bench/traced.py --app ... --loop LOOP
+    RESYNC_FSM_BENCH_TRACE=FILE python -m bench.traced --app ... --loop LOOP
 
 Appends `event perf_counter` lines to FILE (perf_counter is CLOCK_MONOTONIC on Linux,
 comparable across processes): `handler` when the Python-level SIGTERM handler runs,

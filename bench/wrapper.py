@@ -1,6 +1,6 @@
 """What the health wrapper adds to one request, in process: the app called directly vs through it.
 
-    python bench/wrapper.py [--n 200000]
+    python -m bench.wrapper [--n 200000]
 
 Isolates the wrapper's own cost from the server's, which the machine's noise
 hides in a whole-server load test.

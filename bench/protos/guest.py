@@ -1,6 +1,6 @@
 """Prototype (a): trio as a guest on the asyncio loop, one thread (what resync_fsm does).
 
-    python bench/protos/guest.py PORT [DRAIN_DELAY]
+    python -m bench.protos.guest PORT [DRAIN_DELAY]
 
 The asyncio loop serves a raw ASGI hello app with hypercorn.asyncio; trio runs as
 a guest (trio.lowlevel.start_guest_run) on that loop, receives SIGTERM itself,

@@ -1,6 +1,6 @@
 """Prototype (b): trio in a second thread, asyncio in the main thread.
 
-    python bench/protos/thread.py PORT [DRAIN_DELAY]
+    python -m bench.protos.thread PORT [DRAIN_DELAY]
 
 The main thread's asyncio loop serves a raw ASGI hello app with hypercorn.asyncio
 and receives SIGTERM (only the main thread can); it forwards the signal to the trio

@@ -1,6 +1,6 @@
 """Prototype (c): trio-asyncio, an asyncio loop running inside trio.
 
-    python bench/protos/trio_asyncio_loop.py PORT [DRAIN_DELAY]
+    python -m bench.protos.trio_asyncio_loop PORT [DRAIN_DELAY]
 
 trio.run is the process's loop; trio_asyncio.open_loop() provides an asyncio loop
 inside it, on which hypercorn.asyncio serves a raw ASGI hello app. A trio task
