@@ -40,7 +40,7 @@ def traced_signal(signum, handler):  # type: ignore[no-untyped-def]
 signal.signal = traced_signal  # type: ignore[assignment]
 
 from resync_fsm.runner import core, signals  # noqa: E402
-from resync_fsm.web import health  # noqa: E402
+from resync_fsm.web import endpoints  # noqa: E402
 
 _on_signal = signals.on_signal
 
@@ -61,7 +61,7 @@ def apply(self, event):  # type: ignore[no-untyped-def]
 
 
 core.Runner._apply = apply  # type: ignore[method-assign]
-_readyz = health.HealthWrapper._readyz
+_readyz = endpoints.Endpoints.readyz  # patched before the health wrapper binds its routes
 _seen_503 = []
 
 
@@ -72,7 +72,7 @@ async def readyz(self, scope, send):  # type: ignore[no-untyped-def]
     await _readyz(self, scope, send)
 
 
-health.HealthWrapper._readyz = readyz  # type: ignore[method-assign]
+endpoints.Endpoints.readyz = readyz  # type: ignore[method-assign]
 _gc_start: list[float] = []
 
 
