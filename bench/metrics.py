@@ -36,7 +36,7 @@ def in_process(n: int, trials: int = 7) -> tuple[float, float, float]:
     async def load_settings() -> Settings:
         return Settings()
 
-    metrics = RunnerMetrics(Runner(load_settings, handle_signals=False))
+    metrics = RunnerMetrics(Runner(load_settings, handle_signals=False).view)
     plain, measured = HealthWrapper(app, FakeView()), HealthWrapper(app, FakeView(), metrics=metrics)
     off: list[float] = []
     on: list[float] = []
