@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from .asgi import ASGIApp, Message, Receive, Scope, Send, send_body
+from .asgi import STATUS_EXTENSION, STATUS_PAGE_EXTENSION, ASGIApp, Message, Receive, Scope, Send, send_body
 from .endpoints import Endpoints, answer_lifespan, with_close
 from .exposure import Listeners
 from .view import HealthView
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["STATUS_EXTENSION", "STATUS_PAGE_EXTENSION", "HealthView", "HealthWrapper"]
 
-STATUS_EXTENSION = "resync_fsm.status"
-STATUS_PAGE_EXTENSION = "resync_fsm.status_page"
 
 _Route = Callable[[Scope, Send], Awaitable[None]]
 

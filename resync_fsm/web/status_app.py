@@ -9,8 +9,7 @@ pointing at the management listener.
 
 from __future__ import annotations
 
-from .asgi import Receive, Scope, Send, send_body
-from .health import STATUS_EXTENSION, STATUS_PAGE_EXTENSION
+from .asgi import STATUS_EXTENSION, STATUS_PAGE_EXTENSION, Receive, Scope, Send, send_body
 
 __all__ = ["app", "complete_lifespan"]
 
