@@ -9,8 +9,8 @@ tests/test_import_rules.py, which reads every import, ``TYPE_CHECKING`` and
 function-level ones included):
 
 - leaves — ``version``, ``lifecycle`` (the table, :class:`~.lifecycle.State`,
-  :class:`~.lifecycle.EventName`), ``errors``, ``logs``, ``redaction``, ``diagram``,
-  ``loops``, ``signal_buffer``, ``notify``: nothing of the package but other leaves
+  :class:`~.lifecycle.EventName`), ``errors``, ``logs``, ``log_config``, ``redaction``,
+  ``diagram``, ``loops``, ``signal_buffer``, ``notify``: nothing of the package but other leaves
 - ``settings/`` — leaves only
 - ``probes/`` — settings and leaves
 - ``web/`` — leaves and ``probes.results``; it answers from a view handed to it
@@ -21,7 +21,7 @@ function-level ones included):
   ``serving.uvicorn``, ``serving.workers``) may use serving's shared modules, never
   each other, and each keeps its changes to third-party code in its ``patches``
 - ``runner/`` — leaves, settings, probes, web, and of serving only its front
-- entry points — this package, ``__main__``, ``cli``, ``check``, ``startup``,
+- entry points — this package, ``__main__``, ``cli`` (with ``flags``), ``check``, ``startup``,
   ``compat`` (Resync's API), ``app`` (the built-in app), ``worker`` (a worker
   process): anything
 """

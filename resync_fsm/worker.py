@@ -30,7 +30,7 @@ def main() -> int:
     spec = pickle.load(sys.stdin.buffer)  # from the supervisor's pipe: the same code, the same user
     sys.stdin.close()
     settings = spec["settings"]
-    configure_logging(settings.log.level, settings.log.format)
+    configure_logging(settings.log.level, settings.log.format, config=settings.log.config)
     for field in FIELDS:
         if field.secret:
             register_secret(getattr(getattr(settings, field.section), field.key))

@@ -14,9 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "resync_fsm"
 
-LEAVES = frozenset({"version", "lifecycle", "errors", "logs", "redaction", "diagram", "loops", "signal_buffer",
-                    "notify"})
-ENTRY_POINTS = frozenset({"", "__main__", "cli", "check", "compat", "startup", "app", "worker"})
+LEAVES = frozenset({"version", "lifecycle", "errors", "logs", "log_config", "redaction", "diagram", "loops",
+                    "signal_buffer", "notify"})
+ENTRY_POINTS = frozenset({"", "__main__", "cli", "flags", "check", "compat", "startup", "app", "worker"})
 SERVING_FRONT = frozenset({"serving", "serving.compose", "serving.interface", "serving.engines"})
 ENGINES = ("serving.hypercorn", "serving.uvicorn", "serving.workers")
 
