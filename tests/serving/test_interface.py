@@ -91,7 +91,7 @@ def test_the_real_servers_have_the_capabilities_the_runner_relies_on() -> None:
     assert capabilities(pool) == {"Reloadable", "FollowsView", "ListsWorkers", "Supervisor"}
 
 
-def test_imports_app_elsewhere_asks_for_the_literal_attribute() -> None:
+def test_an_engine_says_it_imports_the_app_elsewhere_by_its_imports_app_attribute() -> None:
     class Says:
         imports_app: Literal[False] = False
 
