@@ -41,5 +41,6 @@ def engine_for(settings: Settings) -> Engine:
 
 
 def imports_app(engine: Engine) -> bool:
-    """Whether the process that runs ``engine`` imports the app (false for the worker supervisor)."""
-    return not isinstance(engine, ImportsAppElsewhere)
+    """Whether the process that runs ``engine`` imports the app: false only for an engine whose
+    ``imports_app`` is ``False`` (:class:`~.interface.ImportsAppElsewhere`: the worker supervisor)."""
+    return not (isinstance(engine, ImportsAppElsewhere) and engine.imports_app is False)
