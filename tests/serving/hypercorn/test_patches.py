@@ -9,14 +9,19 @@ import socket
 from typing import Any
 
 import h11
-import hypercorn.asyncio.tcp_server as asyncio_tcp
-import hypercorn.trio.run as trio_run
-import hypercorn.trio.tcp_server as trio_tcp
+import hypercorn.asyncio.tcp_server as _asyncio_tcp
+import hypercorn.trio.run as _trio_run
+import hypercorn.trio.tcp_server as _trio_tcp
 import hypercorn.utils
 from hypercorn.protocol.h2 import H2Protocol, StreamBuffer
 from hypercorn.protocol.h11 import H11Protocol
 
 from resync_fsm.serving.hypercorn import patches
+
+# the modules whose attributes the patches rebind (names they do not export: read as Any)
+asyncio_tcp: Any = _asyncio_tcp
+trio_tcp: Any = _trio_tcp
+trio_run: Any = _trio_run
 
 
 def _original(fn: Any) -> Any:
@@ -50,7 +55,8 @@ def test_h2_send_buffers_are_still_left_open_on_close_upstream() -> None:
 def test_hypercorn_still_names_no_unix_socket() -> None:
     """Upstream, ``parse_socket_addr`` gives ``None`` for a unix socket path; both TCP servers call it by
     that name from their module (what the patch rebinds)."""
-    assert hypercorn.utils.parse_socket_addr(socket.AF_UNIX, "/run/app.sock") is None
+    parse: Any = hypercorn.utils.parse_socket_addr
+    assert parse(socket.AF_UNIX, "/run/app.sock") is None
     for module in (asyncio_tcp, trio_tcp):
         assert "parse_socket_addr(" in inspect.getsource(module)
         assert list(inspect.signature(_original(module.parse_socket_addr)).parameters) == ["family", "address"]

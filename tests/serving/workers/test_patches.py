@@ -73,5 +73,6 @@ def test_asyncio_still_has_the_shape_accepted_connections_wraps() -> None:
         "self", "protocol_factory"]
     assert hasattr(selector_events.BaseSelectorEventLoop, "remove_reader")
     if sys.version_info[:2] == (3, 11):
-        assert "assert self._sockets is not None" in inspect.getsource(base_events.Server._attach)
+        server: Any = base_events.Server
+        assert "assert self._sockets is not None" in inspect.getsource(server._attach)
     assert "connection_lost" in inspect.getsource(asyncio.BaseProtocol)
