@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from ..errors import LifespanError, one_line
 from ..logs import get_logger
@@ -54,7 +55,10 @@ class Lifespan:
         self.supported = True
         self.started = False  # startup completed: shutdown must run
         self._phase = "startup"
-        self._inbox_send, self._inbox = anyio.create_memory_object_stream[Message](2)
+        # made in startup() (mode off never makes it), closed when the app's lifespan task ends: it holds the
+        # only two messages ever sent (startup, shutdown), so a send never waits for the app to read
+        self._inbox_send: MemoryObjectSendStream[Message] | None = None
+        self._inbox: MemoryObjectReceiveStream[Message] | None = None
         self._read_any = False
         self._answer: Message | None = None
         self._answered = anyio.Event()
@@ -72,8 +76,9 @@ class Lifespan:
         if self.mode == "off":
             self.supported = False
             return
+        self._inbox_send, self._inbox = anyio.create_memory_object_stream[Message](2)
+        self._inbox_send.send_nowait({"type": "lifespan.startup"})
         task_group.start_soon(self._run_app)
-        await self._inbox_send.send({"type": "lifespan.startup"})
         await self._wait("startup", self.startup_timeout)
         if self.supported:
             self.started = True
@@ -92,7 +97,8 @@ class Lifespan:
         if self._app_done.is_set():  # it died while serving, already reported
             return
         self._answer, self._answered = None, anyio.Event()
-        await self._inbox_send.send({"type": "lifespan.shutdown"})
+        assert self._inbox_send is not None  # made by startup(), open while the app's task runs
+        self._inbox_send.send_nowait({"type": "lifespan.shutdown"})
         await self._wait("shutdown", self.shutdown_timeout)
 
     async def _wait(self, phase: str, limit: float) -> None:
@@ -144,12 +150,16 @@ class Lifespan:
             self._app_error = exc if isinstance(exc, Exception) else RuntimeError(f"sys.exit({exc.code!r})")
         finally:
             self._app_done.set()
+            if self._inbox_send is not None and self._inbox is not None:
+                self._inbox_send.close()
+                self._inbox.close()
             # A clean return while serving is allowed (some apps return once started); a raise is a crash.
             error = self._app_error
             if error is not None and self._phase == "serving" and not self._shutting_down and self.on_crash:
                 self.on_crash(self._error("serving", error))
 
     async def _receive(self) -> Message:
+        assert self._inbox is not None
         message = await self._inbox.receive()
         self._read_any = True
         return message

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import trio
 import trio.testing
@@ -140,10 +139,8 @@ async def test_the_lifespan_runs_the_app_itself_with_the_settings_timeouts_and_m
     lifespan = server._lifespan()
     assert lifespan.app is app and not isinstance(lifespan.app, HealthWrapper)
     assert (lifespan.startup_timeout, lifespan.shutdown_timeout, lifespan.mode) == (7.0, 4.0, "on")
-    _close(lifespan)
     default = engine()._lifespan()
     assert default.startup_timeout == 60.0 and default.mode == "auto" and math.isfinite(default.shutdown_timeout)
-    _close(default)
 
 
 async def test_a_crash_while_serving_reaches_on_fault_on_the_trio_side() -> None:
@@ -154,10 +151,4 @@ async def test_a_crash_while_serving_reaches_on_fault_on_the_trio_side() -> None
     error = LifespanError("the app's lifespan failed while serving: Boom", "serving")
     lifespan.on_crash(error)
     assert faults == [error]
-    _close(lifespan)
 
-
-def _close(lifespan: Any) -> None:
-    """The streams a Lifespan leaves open (tests/serving/test_lifespan.py, its xfail)."""
-    lifespan._inbox_send.close()
-    lifespan._inbox.close()

@@ -33,20 +33,10 @@ async def running(app: Script, **options: Any) -> AsyncIterator[Lifespan]:
     """A :class:`Lifespan` of ``app`` whose task group lives for the block (as a server's does)."""
     options = {"startup_timeout": 5.0, "shutdown_timeout": 3.0, **options}
     lifespan = Lifespan(app, **options)
-    try:
-        async with anyio.create_task_group() as group:
-            lifespan.group = group  # type: ignore[attr-defined]  # for the tests' startup calls
-            yield lifespan
-            group.cancel_scope.cancel()
-    finally:
-        _close_streams(lifespan)
-
-
-def _close_streams(lifespan: Lifespan) -> None:
-    """What Lifespan leaves open (see test_a_finished_lifespan_leaves_no_stream_open): closed here, else every
-    test would end in anyio's ResourceWarning."""
-    lifespan._inbox_send.close()
-    lifespan._inbox.close()
+    async with anyio.create_task_group() as group:
+        lifespan.group = group  # type: ignore[attr-defined]  # for the tests' startup calls
+        yield lifespan
+        group.cancel_scope.cancel()
 
 
 async def start(lifespan: Lifespan) -> None:
@@ -235,8 +225,6 @@ async def test_a_stop_during_startup_cancels_it(autojump_clock: trio.testing.Moc
         assert trio.current_time() == pytest.approx(1)
 
 
-@pytest.mark.xfail(strict=True, reason="Lifespan never closes its anyio memory object streams: each one "
-                   "garbage-collected warns ResourceWarning (anyio 4.16), after a complete run as with mode off")
 def test_a_finished_lifespan_leaves_no_stream_open() -> None:
     async def main() -> list[Lifespan]:
         done = []
