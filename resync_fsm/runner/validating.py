@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from ..compat import remember_validated_settings
 from ..logs import get_logger
 from .activities import activity
 
@@ -21,6 +22,7 @@ async def validating(runner: Runner, post: Callable[..., None]) -> None:
     A :class:`~resync_fsm.errors.ConfigurationValidationError` fails the lifecycle (78).
     """
     settings = runner.settings = await runner.load()
+    remember_validated_settings(settings)  # the app's get_validated_settings() gets these (issue 24)
     runner.loop_name = settings.server.loop
     if settings.server.metrics and runner.metrics is None:
         from ..web.metrics import RunnerMetrics  # prometheus_client: only for a runner that serves
