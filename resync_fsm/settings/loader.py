@@ -14,7 +14,7 @@ from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
 from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
 from .resync import resync_probes, security_problems
-from .sources import Raw, Sources, config_path, read_dotenv, read_toml
+from .sources import Raw, Sources, blank, config_path, read_dotenv, read_toml
 from .surface import tls_problems
 
 __all__ = ["load_settings"]
@@ -190,7 +190,7 @@ def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:
         values: dict[str, Any] = {}
         ok = True
         for spec in PROBE_FIELDS:
-            if spec.key not in table:
+            if spec.key not in table or blank(spec, table[spec.key]):
                 if spec.required:
                     problem(f"probes[{i}].{spec.key}", "required")
                     ok = False
