@@ -107,7 +107,8 @@ class Lifespan:
                 group.start_soon(until, self._answered)
                 group.start_soon(until, self._app_done)
         if scope.cancelled_caught:
-            raise LifespanError(f"the app's lifespan {phase} did not complete within {limit:g} s", phase,
+            raise LifespanError(f"the app's lifespan {phase} did not complete within {limit:g} s "
+                                f"(server.{phase}_timeout)", phase,
                                 {"timeout": limit})
         answer = self._answer["type"] if self._answer is not None else None
         if answer == f"lifespan.{phase}.complete":

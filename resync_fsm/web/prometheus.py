@@ -110,4 +110,4 @@ class _Collector(Collector):
         yield GaugeMetricFamily("resync_fsm_requests_in_flight", "HTTP requests and websockets the app is handling.",
                                 value=wrapper.in_flight if wrapper else 0)
         yield CounterMetricFamily("resync_fsm_requests_cut_total", "Requests and websockets cancelled when the "
-                                  "graceful timeout ran out.", value=wrapper.cut if wrapper else 0)
+                                  "server.graceful_timeout ran out.", value=wrapper.cut if wrapper else 0)
