@@ -13,7 +13,7 @@ from . import activation
 from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
 from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
-from .resync import resync_probes, security_problems
+from .resync import lone_service_links, resync_probes, security_problems
 from .sources import Raw, Sources, blank, config_path, read_dotenv, read_toml
 from .surface import tls_problems
 
@@ -87,6 +87,7 @@ def load_settings(
     for tls_key, message in tls_problems(values):
         problem(name_given(tls_key), message)
         values.update((key, field(key).default) for key in values if key.startswith("tls."))
+    notes += lone_service_links(values, picked)
     _resync_bind(values, picked)
     activation.default_bind(values, picked, src.environ)
     sections = {

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from typing import Any
 
 from .model import ProbeSpec, ResyncSettings
+from .sources import Raw
 
-__all__ = ["WEAK_PASSWORDS", "resync_probes", "security_problems"]
+__all__ = ["WEAK_PASSWORDS", "lone_service_links", "resync_probes", "security_problems"]
 
 Problem = Callable[[str, str], None]
 
@@ -19,6 +22,31 @@ WEAK_PASSWORDS = frozenset(
         "admin", "admin123", "123456", "qwerty", "letmein", "changeme", "secret",
     }
 )
+
+
+# Kubernetes' service-link value, injected as <SERVICE>_PORT for every Service in the namespace
+_SERVICE_LINK = re.compile(r"(?:tcp|udp|sctp)://\S+:[0-9]+", re.IGNORECASE)
+# A Resync port a Service's link can set, and the setting without which it means nothing
+_PAIRED = {"resync.tws_port": "resync.tws_host"}
+
+
+def lone_service_links(values: dict[str, Any], picked: dict[str, Raw]) -> list[str]:
+    """Unset a port that is only a Kubernetes service link (a Service named ``tws`` injects
+    ``TWS_PORT=tcp://IP:port``) when its host is not given; one ``ignored: …`` note for each.
+
+    Such a variable is the orchestrator's, not the operator's: alone, it never fails validation.
+    """
+    notes = []
+    for path, partner in _PAIRED.items():
+        raw = picked[path]
+        if picked[partner].source != "default" or not isinstance(raw.value, str):
+            continue
+        if values[path] is not None and _SERVICE_LINK.fullmatch(raw.value.strip()):
+            values[path] = None
+            service = raw.name.removesuffix("_PORT").lower().replace("_", "-")
+            notes.append(f"ignored: {raw.name}: a Kubernetes service link (a Service named {service!r} in the "
+                         f"namespace) without {partner.split('.')[1].upper()}; set it to use this port")
+    return notes
 
 
 def resync_probes(

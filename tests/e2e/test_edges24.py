@@ -27,3 +27,17 @@ async def test_item10_an_empty_dotenv_password_is_unset_in_development(tmp_path:
         cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0, cli.stderr
     assert cli.stderr == b""
+
+
+async def test_item8_a_kubernetes_service_named_tws_does_not_crash_loop_the_pod() -> None:
+    links = {"TWS_PORT": "tcp://10.96.0.9:31111", "TWS_SERVICE_HOST": "10.96.0.9", "TWS_SERVICE_PORT": "31111",
+             "TWS_PORT_31111_TCP": "tcp://10.96.0.9:31111", "TWS_PORT_31111_TCP_PROTO": "tcp",
+             "TWS_PORT_31111_TCP_PORT": "31111", "TWS_PORT_31111_TCP_ADDR": "10.96.0.9",
+             "REDIS_PORT": "tcp://10.96.0.10:6379", "REDIS_SERVICE_HOST": "10.96.0.10"}
+    async with running("--bind", "127.0.0.1:0", cwd=ROOT, **links) as cli:
+        warning = await cli.wait_event("settings_warning")
+        await cli.url()
+        cli.signal(signal.SIGTERM)
+        assert await cli.wait() == 0, cli.stderr
+    assert warning["warning"].startswith("ignored: TWS_PORT: a Kubernetes service link")
+    assert not [e for e in cli.events if str(e.get("event", "")).startswith("probe_")]
