@@ -240,13 +240,15 @@ FIELDS: tuple[Field, ...] = (
     _f("resync", "llm_api_key", p.text(), None, "LLM API key.",
        resync_env=("LLM_API_KEY",), own_env=False, secret=True),
     _f("resync", "admin_username", p.text(), None,
-       "Admin user name (at least 3 characters in production).",
+       "Admin user name (at least 3 characters in production; shorter is a warning elsewhere).",
        resync_env=("ADMIN_USERNAME",), own_env=False),
     _f("resync", "admin_password", p.text(), None,
-       "Admin password (at least 12 characters and not a known weak value in production).",
+       "Admin password (in production at least 12 characters, not a known weak or placeholder value; "
+       "elsewhere those are warnings).",
        resync_env=("ADMIN_PASSWORD",), own_env=False, secret=True),
     _f("resync", "secret_key", p.text(), None,
-       "Signing key (at least 32 characters, without CHANGE_ME, in production).",
+       "Signing key (in production at least 32 characters, not a placeholder such as CHANGE_ME; "
+       "elsewhere those are warnings).",
        resync_env=("SECRET_KEY",), own_env=False, secret=True),
     _f("resync", "require_tws_at_boot", p.boolean, False,
        "Make the `tws` probe critical; TWS_HOST and TWS_PORT become required.",

@@ -104,7 +104,7 @@ def load_settings(
     resync: ResyncSettings = sections["resync"]
     probes = _toml_probes(src.toml.get("probes"), problem)
     probes += resync_probes(resync, name_of, problem)
-    security_problems(resync, name_of, problem)
+    security_problems(resync, name_of, problem, lambda name, message: notes.append(f"{name}: {message}"))
     _unique_names(probes, problem)
 
     if problems:

@@ -41,3 +41,25 @@ async def test_item8_a_kubernetes_service_named_tws_does_not_crash_loop_the_pod(
         assert await cli.wait() == 0, cli.stderr
     assert warning["warning"].startswith("ignored: TWS_PORT: a Kubernetes service link")
     assert not [e for e in cli.events if str(e.get("event", "")).startswith("probe_")]
+
+
+async def test_item11_resyncs_own_password_is_a_warning_in_development() -> None:
+    password = "Resync2024!"  # 11 characters: Resync's own rule is 8
+    async with running("--bind", "127.0.0.1:0", cwd=ROOT, ADMIN_PASSWORD=password, SECRET_KEY="short-key") as cli:
+        await cli.url()
+        cli.signal(signal.SIGTERM)
+        assert await cli.wait() == 0, cli.stderr
+    warnings = [e["warning"] for e in cli.events if e.get("event") == "settings_warning"]
+    assert [w.split(":")[0] for w in warnings] == ["ADMIN_PASSWORD", "SECRET_KEY"]
+    assert password not in "\n".join(cli.stdout_lines) and b"short-key" not in cli.stderr
+
+
+async def test_item11_production_refuses_our_docs_example_values() -> None:
+    example = {"ADMIN_USERNAME": "operator", "ADMIN_PASSWORD": "change-this-to-a-long-passphrase",
+               "SECRET_KEY": "change-this-to-64-random-characters-from-a-secrets-generator"}
+    async with running("--bind", "127.0.0.1:0", cwd=ROOT, ENVIRONMENT="production", **example) as cli:
+        assert await cli.wait() == 78
+    (line,) = cli.stderr.decode().splitlines()
+    assert "ADMIN_PASSWORD: is still a placeholder" in line and "SECRET_KEY: is still a placeholder" in line
+    assert not any(secret in line or secret in "\n".join(cli.stdout_lines)
+                   for secret in (example["ADMIN_PASSWORD"], example["SECRET_KEY"]))
