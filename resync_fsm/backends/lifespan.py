@@ -119,8 +119,7 @@ class Lifespan:
         if self._app_error is not None:
             if phase == "startup" and not self._read_any and self.mode != "on":
                 self.supported = False  # raised before reading: it does not speak lifespan
-                log.info("lifespan_unsupported", error=one_line(f"{type(self._app_error).__name__}: "
-                                                                f"{self._app_error}"))
+                log.info("lifespan_unsupported", error=one_line(self._app_error))
                 return
             raise self._error(phase, self._app_error)
         if phase == "startup":  # returned without answering: nothing to start or stop
@@ -132,7 +131,7 @@ class Lifespan:
         # returned during shutdown without answering: it has nothing left to stop
 
     def _error(self, phase: str, exc: BaseException) -> LifespanError:
-        text = one_line(f"{type(exc).__name__}: {exc}")
+        text = one_line(exc)
         log.debug("lifespan_traceback", phase=phase, exc_info=exc)
         what = "failed while serving" if phase == "serving" else f"{phase} failed"
         return LifespanError(f"the app's lifespan {what}: {text}", phase)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import httpx
+import pytest
+
 from .cli import running
 
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -63,3 +66,34 @@ async def test_item11_production_refuses_our_docs_example_values() -> None:
     assert "ADMIN_PASSWORD: is still a placeholder" in line and "SECRET_KEY: is still a placeholder" in line
     assert not any(secret in line or secret in "\n".join(cli.stdout_lines)
                    for secret in (example["ADMIN_PASSWORD"], example["SECRET_KEY"]))
+
+
+LEAF = "RuntimeError: queue subscriber lost its connection"
+
+
+@pytest.mark.parametrize("phase", ["startup", "serving", "shutdown"])
+async def test_item7_a_lifespan_task_groups_leaf_is_named_in_every_phase(phase: str) -> None:
+    async with running("--app", "tests.e2e.group_apps:app", "--bind", "127.0.0.1:0", cwd=ROOT,
+                       RESYNC_TEST_GROUP=phase) as cli:
+        if phase != "startup":
+            url = await cli.url()
+            if phase == "serving":
+                async with httpx.AsyncClient() as client:
+                    await client.get(url + "/crash")
+            else:
+                cli.signal(signal.SIGTERM)
+        assert await cli.wait() == 70
+    (line,) = cli.stderr.decode().splitlines()
+    assert line.startswith("LifespanError: the app's lifespan ") and LEAF in line, line
+    assert "sub-exception" not in line
+    failure = next(e for e in cli.events if e.get("event") == "lifespan_failed")
+    assert LEAF in failure["error_message"] and failure["error_details"]["phase"] == phase
+
+
+async def test_item7_an_app_module_that_raises_a_group_on_import_names_its_leaves() -> None:
+    async with running("--app", "tests.e2e.group_apps:app", "--bind", "127.0.0.1:0", cwd=ROOT,
+                       RESYNC_TEST_GROUP="import") as cli:
+        assert await cli.wait() == 70
+    (line,) = cli.stderr.decode().splitlines()
+    assert line.startswith("StartupError: the app module 'tests.e2e.group_apps'")
+    assert line.endswith("(2 errors): KeyError: 'QUEUE_URL'; ValueError: bad QUEUE_SIZE"), line
