@@ -191,7 +191,8 @@ FIELDS: tuple[Field, ...] = (
        flag="--log-format"),
     # [tls]
     _f("tls", "certfile", sf.readable_file, None,
-       "PEM certificate chain: with keyfile, every bind serves TLS (HTTP/2 and HTTP/1.1 by ALPN).",
+       "PEM certificate chain: with keyfile, every bind serves TLS (HTTP/2 and HTTP/1.1 by ALPN). An "
+       "expired, not yet valid or within 14 days expiring certificate is a warning at validation.",
        flag="--certfile"),
     _f("tls", "keyfile", sf.readable_file, None, "PEM private key of certfile.", flag="--keyfile"),
     _f("tls", "ca_certs", sf.readable_file, None,

@@ -15,7 +15,7 @@ from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
 from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
 from .resync import lone_service_links, resync_probes, security_problems
 from .sources import Raw, Sources, blank, config_path, read_dotenv, read_toml
-from .surface import tls_problems
+from .tls import tls_problems, tls_warnings
 
 __all__ = ["load_settings"]
 
@@ -87,6 +87,7 @@ def load_settings(
     for tls_key, message in tls_problems(values):
         problem(name_given(tls_key), message)
         values.update((key, field(key).default) for key in values if key.startswith("tls."))
+    notes += [f"{name_given(key)}: {message}" for key, message in tls_warnings(values)]
     notes += lone_service_links(values, picked)
     _resync_bind(values, picked)
     activation.default_bind(values, picked, src.environ)

@@ -4,11 +4,13 @@ TLS diagnostics, exception groups and timeout lines (one engine: the settings pa
 from __future__ import annotations
 
 import signal
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from ..settings.test_tls_diagnostics import certificate
 from .cli import running
 
 ROOT = str(Path(__file__).resolve().parents[2])
@@ -97,3 +99,23 @@ async def test_item7_an_app_module_that_raises_a_group_on_import_names_its_leave
     (line,) = cli.stderr.decode().splitlines()
     assert line.startswith("StartupError: the app module 'tests.e2e.group_apps'")
     assert line.endswith("(2 errors): KeyError: 'QUEUE_URL'; ValueError: bad QUEUE_SIZE"), line
+
+
+async def test_item9_an_expired_certificate_is_served_with_a_warning_naming_its_date(tmp_path: Path) -> None:
+    cert, key = certificate(tmp_path, datetime(2019, 1, 1, tzinfo=UTC), datetime(2020, 1, 1, tzinfo=UTC))
+    async with running("--bind", "127.0.0.1:0", "--certfile", str(cert), "--keyfile", str(key), cwd=ROOT) as cli:
+        warning = await cli.wait_event("settings_warning")
+        assert (await cli.url()).startswith("https://")
+        cli.signal(signal.SIGTERM)
+        assert await cli.wait() == 0, cli.stderr
+    assert warning["warning"] == ("--certfile: the certificate expired on 2020-01-01 00:00 UTC (notAfter): "
+                                  "clients will refuse it; renew it")
+
+
+async def test_item9_a_certfile_that_is_not_pem_is_named(tmp_path: Path) -> None:
+    cert, key = certificate(tmp_path, datetime(2019, 1, 1, tzinfo=UTC), datetime(2999, 1, 1, tzinfo=UTC))
+    cert.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    async with running("--bind", "127.0.0.1:0", "--certfile", str(cert), "--keyfile", str(key), cwd=ROOT) as cli:
+        assert await cli.wait() == 78
+    assert cli.stderr.decode() == ("ConfigurationValidationError: 1 configuration problem: --certfile: is not a "
+                                   "PEM certificate chain (no -----BEGIN CERTIFICATE----- block that parses)\n")
