@@ -1,6 +1,6 @@
 """The access log's cost: in process per request, and requests/s of the same server with ``--access-log`` on vs off.
 
-    .venv/bin/python bench/access_log.py [--trials 5] [--seconds 4] [--n 50000]
+    .venv/bin/python -m bench.access_log [--trials 5] [--seconds 4] [--n 50000]
 
 In process (as ``bench/wrapper.py``): ``hello_app`` bare against the access
 middleware with the JSON logging configured, its stream /dev/null or a pipe that
@@ -21,15 +21,12 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 from functools import partial
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.common import interleaved, machine, median, precompile  # noqa: E402
-from bench.load import load  # noqa: E402
-from bench.servers import APP, PY, Server  # noqa: E402
-from bench.wrapper import app, per_call  # noqa: E402
+from bench.common import interleaved, machine, median, precompile
+from bench.load import load
+from bench.servers import APP, PY, Server
+from bench.wrapper import app, per_call
 
 HEADING = "## Access log cost"
 BASE = [PY, "-m", "resync_fsm", "--app", APP, "--bind", "127.0.0.1:{port}", "--log-format", "json",
@@ -106,7 +103,7 @@ def report(trials: int = 5, seconds: float = 4.0, n: int = 50_000) -> str:
     pinned = " (server pinned to CPU 0, load to CPU 1)" if pin else ""
     return (
         f"{HEADING}\n\n"
-        f"`python bench/access_log.py --trials {trials} --seconds {seconds:g} --n {n}` on {machine()}. The same "
+        f"`python -m bench.access_log --trials {trials} --seconds {seconds:g} --n {n}` on {machine()}. The same "
         "resync_fsm server (`tests.e2e.apps:hello_app`, JSON logs at info to /dev/null) with `--access-log` off "
         f"and on, closed loop with {tool}{pinned}, 32 keep-alive connections, {seconds:g} s per trial after a 1 s "
         "warm-up, trials interleaved; server CPU per request from `/proc/PID/stat`.\n\n"

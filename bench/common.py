@@ -1,4 +1,4 @@
-"""Helpers for the benchmarks: interleaved trials, medians, the machine's description, loopback endpoints."""
+"""Helpers for the benchmarks: interleaved trials, medians, the machine's description, whole-process timing."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from tests.servers import silent_endpoints  # noqa: E402,F401 - one definition, shared with the tests
 
 
 def precompile() -> None:

@@ -1,6 +1,6 @@
 """Drain behind a lagging balancer: resync_fsm (drain_delay 1 s) against bare Hypercorn, same app, same load.
 
-    python bench/drain.py [--clients 24] [--lag 0.5] [--trials 3]
+    python -m bench.drain [--clients 24] [--lag 0.5] [--trials 3]
 
 24 clients on fresh connections, each request 0.5 s; SIGTERM; the clients keep
 sending for 0.5 s after it (the balancer's lag). Counts what each server
@@ -16,16 +16,12 @@ import statistics
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import trio
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-from common import precompile  # noqa: E402
-
-from tests.drainload import drain_under_load  # noqa: E402
+from bench.common import precompile
+from bench.from_tests import drain_under_load
+from bench.servers import ROOT
 
 APP = "tests.e2e.apps:slow_app"
 COMMANDS = {

@@ -1,6 +1,6 @@
 """Fan-out: `resync-fsm check` against the seed's two TCP checks, N silent endpoints, whole processes.
 
-    python bench/fanout.py [--n 200] [--timeout 1] [--trials 3]
+    python -m bench.fanout [--n 200] [--timeout 1] [--trials 3]
 
 Each variant is a fresh process (interpreter start and imports included),
 run in interleaved rounds; the table gives medians and the ratio to the
@@ -14,10 +14,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import interleaved, median, precompile, silent_endpoints, timed_process  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
+from bench.common import interleaved, median, precompile, timed_process
+from bench.from_tests import silent_endpoints
+from bench.servers import ROOT
 
 
 def run(n: int, timeout: float, trials: int) -> list[tuple[str, float, float]]:
@@ -27,12 +26,14 @@ def run(n: int, timeout: float, trials: int) -> list[tuple[str, float, float]]:
             f'\n[[probes]]\nname = "p{i}"\nkind = "tcp"\nhost = "127.0.0.1"\nport = {port}\ntimeout = {timeout}\n'
             for i, port in enumerate(ports)))
         targets = [f"127.0.0.1:{port}" for port in ports]
-        seed = [sys.executable, str(HERE / "seed_checks.py")]
+        seed = [sys.executable, "-m", "bench.seed_checks"]
         variants = {
             "resync-fsm check": lambda: timed_process(
                 [sys.executable, "-m", "resync_fsm", "check", "--config", str(config)], cwd=tmp),
-            "seed: asyncio.open_connection": lambda: timed_process([*seed, "asyncio", str(timeout), *targets]),
-            "seed: thread pool (run_in_executor)": lambda: timed_process([*seed, "threadpool", str(timeout), *targets]),
+            "seed: asyncio.open_connection": lambda: timed_process([*seed, "asyncio", str(timeout), *targets],
+                                                                   cwd=ROOT),
+            "seed: thread pool (run_in_executor)": lambda: timed_process(
+                [*seed, "threadpool", str(timeout), *targets], cwd=ROOT),
         }
         samples = interleaved(variants, trials)
     base = median(samples["seed: asyncio.open_connection"])

@@ -1,6 +1,6 @@
 """Full garbage-collection pauses while serving under load: resync_fsm against bare Hypercorn.
 
-    python bench/gcpause.py [--trials 4] [--seconds 6]
+    python -m bench.gcpause [--trials 4] [--seconds 6]
 
 A full (generation 2) collection stops the server for as long as it walks every
 tracked object. resync_fsm imports more than bare Hypercorn (structlog,
@@ -14,14 +14,13 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import load  # noqa: E402
-from servers import ROOT, free_port, status_of, variants  # noqa: E402
+from bench.from_tests import free_port
+from bench.load import load
+from bench.servers import ROOT, status_of, variants
 
 HOOK = Path(__file__).resolve().parent / "gchook"
 NAMES = ("resync_fsm", "Hypercorn --workers 0")

@@ -1,6 +1,6 @@
 """Instructions per request, counted by valgrind's callgrind: what resync_fsm adds, without the noise.
 
-    python bench/instructions.py [--requests 2000] [--write docs/benchmarks.md]
+    python -m bench.instructions [--requests 2000] [--write docs/benchmarks.md]
 
 Each server runs under ``valgrind --tool=callgrind`` on loopback; after it answers
 and 200 warm-up requests, the counters are zeroed (``callgrind_control -z``), N
@@ -19,12 +19,10 @@ import argparse
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import APP, PY, Server  # noqa: E402
+from bench.servers import APP, PY, Server
 
 HEADING = "## Instructions per request"
 RESYNC = [PY, "-m", "resync_fsm", "--app", APP, "--bind", "127.0.0.1:{port}", "--log-format", "json",
@@ -91,7 +89,7 @@ def report(requests: int = 2000) -> str:
         print(f"{name} ...", flush=True)
         mine, theirs = per_request(ours, ours_path, requests), per_request(bare, bare_path, requests)
         rows.append(f"| {name} | {mine:,.0f} | {theirs:,.0f} | {mine / theirs:.3f} | {theirs / mine:.3f} |")
-    return (f"{HEADING}\n\n`python bench/instructions.py --requests {requests}`: each server under valgrind's "
+    return (f"{HEADING}\n\n`python -m bench.instructions --requests {requests}`: each server under valgrind's "
             f"callgrind, {requests} `GET /` of `{APP}` over 10 keep-alive connections after 200 warm-up requests, "
             "instructions counted between `callgrind_control -z` and `-d` (deterministic: the same on a busy or "
             "an idle machine). The last column is what requests/s would be, relative to the bare server, if "

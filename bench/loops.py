@@ -1,6 +1,6 @@
 """How the trio lifecycle and an asyncio app share a process, measured on three prototypes.
 
-    python bench/loops.py [--trials 5] [--seconds 3] [--sigterm-trials 20]
+    python -m bench.loops [--trials 5] [--seconds 3] [--sigterm-trials 20]
 
 bench/protos/ holds three minimal servers of the same raw ASGI hello app with
 hypercorn.asyncio, each with a trio task that turns /readyz to 503 on SIGTERM and
@@ -18,28 +18,24 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sigterm  # noqa: E402
-from common import precompile  # noqa: E402
-from load import load  # noqa: E402
-from servers import PY, ROOT, Server, has_module  # noqa: E402
+from bench import sigterm
+from bench.common import precompile
+from bench.load import load
+from bench.servers import PY, Server, has_module
 
 CONNECTIONS = 50
-PROTOS = ROOT / "bench" / "protos"
 DRAIN_DELAY = "0.5"
 FIELDS = ("ready_ms", "rps", "p99_ms", "cpu_us", "rss_mib")
 
 
 def prototypes() -> dict[str, list[str]]:
     out = {
-        "(a) guest mode": [PY, str(PROTOS / "guest.py"), "{port}", DRAIN_DELAY],
-        "(b) trio in a thread": [PY, str(PROTOS / "thread.py"), "{port}", DRAIN_DELAY],
+        "(a) guest mode": [PY, "-m", "bench.protos.guest", "{port}", DRAIN_DELAY],
+        "(b) trio in a thread": [PY, "-m", "bench.protos.thread", "{port}", DRAIN_DELAY],
     }
     if has_module("trio_asyncio"):
-        out["(c) trio-asyncio"] = [PY, str(PROTOS / "trio_asyncio_loop.py"), "{port}", DRAIN_DELAY]
+        out["(c) trio-asyncio"] = [PY, "-m", "bench.protos.trio_asyncio_loop", "{port}", DRAIN_DELAY]
     return out
 
 

@@ -1,6 +1,6 @@
 """What the Prometheus metrics cost a request: in process, and through the real server with metrics on and off.
 
-    python bench/metrics.py [--trials 5] [--seconds 5] [--n 200000]
+    python -m bench.metrics [--trials 5] [--seconds 5] [--n 200000]
 
 In process (as ``bench/wrapper.py``): the health wrapper with metrics against
 the wrapper without, per request, and the time to render one scrape. Through
@@ -16,21 +16,18 @@ import argparse
 import os
 import shutil
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, precompile  # noqa: E402
-from load import load  # noqa: E402
-from servers import Server, variants  # noqa: E402
-from wrapper import FakeView, app, per_call  # noqa: E402
-
-from resync_fsm.runner import Runner  # noqa: E402
-from resync_fsm.settings import Settings  # noqa: E402
-from resync_fsm.web.health import HealthWrapper  # noqa: E402
-from resync_fsm.web.metrics import RunnerMetrics  # noqa: E402
+from bench.common import machine, precompile
+from bench.from_tests import FakeView
+from bench.load import load
+from bench.servers import Server, variants
+from bench.wrapper import app, per_call
+from resync_fsm.runner import Runner
+from resync_fsm.settings import Settings
+from resync_fsm.web.health import HealthWrapper
+from resync_fsm.web.metrics import RunnerMetrics
 
 
 def in_process(n: int, trials: int = 7) -> tuple[float, float, float]:
@@ -39,7 +36,7 @@ def in_process(n: int, trials: int = 7) -> tuple[float, float, float]:
     async def load_settings() -> Settings:
         return Settings()
 
-    metrics = RunnerMetrics(Runner(load_settings, handle_signals=False))
+    metrics = RunnerMetrics(Runner(load_settings, handle_signals=False).view)
     plain, measured = HealthWrapper(app, FakeView()), HealthWrapper(app, FakeView(), metrics=metrics)
     off: list[float] = []
     on: list[float] = []
@@ -84,7 +81,7 @@ def report(trials: int, seconds: float, n: int) -> str:
     pinned = " (server pinned to CPU 0, load to CPU 1)" if pin else ""
     return (
         "## Metrics cost\n\n"
-        f"`python bench/metrics.py --trials {trials} --seconds {seconds:g}` on {machine()}. Closed loop with "
+        f"`python -m bench.metrics --trials {trials} --seconds {seconds:g}` on {machine()}. Closed loop with "
         f"{tool}{pinned}, 32 keep-alive connections, {seconds:g} s per trial after a 1 s warm-up, trials "
         "interleaved, `GET /` of `tests.e2e.apps:hello_app` through resync_fsm with `server.metrics` on "
         "and off; server CPU time per request from `/proc/PID/stat`.\n\n"

@@ -1,6 +1,6 @@
 """Where a server's time goes under load: py-spy samples of the server process while wrk saturates `/`.
 
-    python bench/pyspy.py [--seconds 3] [NAME ...]
+    python -m bench.pyspy [--seconds 3] [NAME ...]
 
 Needs py-spy (`pip install py-spy`; it reads the process's memory, so root or
 ptrace permission). Samples every thread's Python stack (idle ones excluded) at
@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sigterm  # noqa: E402
-from servers import Server  # noqa: E402
+from bench import sigterm
+from bench.servers import Server
 
 PYSPY = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
 PACKAGES = ("asyncio", "uvloop", "hypercorn", "h11", "h2", "trio", "anyio", "uvicorn", "httptools", "resync_fsm",
@@ -100,8 +99,8 @@ def profile(argv: list[str], ready_path: str, seconds: float = 3.0) -> dict[str,
 
 
 if __name__ == "__main__":
-    from loops import CONNECTIONS  # noqa: F401 - same load as the tables
-    from run import loop_variants
+    from bench.loop_servers import loop_variants
+    from bench.loops import CONNECTIONS  # noqa: F401 - same load as the tables
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=3.0)

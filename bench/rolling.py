@@ -1,6 +1,6 @@
 """A rolling restart of two replicas behind HAProxy: resync_fsm against bare Hypercorn and Uvicorn.
 
-    python bench/rolling.py [--trials 5] [--clients 16]
+    python -m bench.rolling [--trials 5] [--clients 16]
 
 The trial of tests/e2e/test_rolling_restart.py (tests/e2e/haproxy.py), with each
 server in turn serving both replicas: HAProxy on loopback checks every server
@@ -29,16 +29,11 @@ from pathlib import Path
 import attrs
 import trio
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-from common import machine, precompile  # noqa: E402
-from servers import has_module  # noqa: E402
+from bench.common import machine, precompile
+from bench.from_tests import LIMIT, Load, Replica, fetch, free_port, haproxy, haproxy_binary, roll
+from bench.from_tests import TAGGED_APP as APP
+from bench.servers import PY, ROOT, has_module
 
-from tests.e2e.haproxy import APP, LIMIT, Load, Replica, fetch, haproxy, haproxy_binary, roll  # noqa: E402
-from tests.servers import free_port  # noqa: E402
-
-PY = sys.executable
 BIND = "127.0.0.1:{port}"
 HEADING = "## Rolling restart behind HAProxy"
 HOW = """The trial of `tests/e2e/test_rolling_restart.py`, with each server in turn serving both replicas. HAProxy on \
@@ -184,7 +179,7 @@ def report(trials: int = 5, clients: int = 16) -> str:
     precompile()
     results = trio.run(run, trials, clients)
     slow = len(range(0, clients, 4))
-    return (f"{HEADING}\n\n`python bench/rolling.py --trials {trials} --clients {clients}` on {machine()}, "
+    return (f"{HEADING}\n\n`python -m bench.rolling --trials {trials} --clients {clients}` on {machine()}, "
             f"{versions()}; the variants interleaved trial by trial.\n\n"
             + HOW.format(clients=clients, slow=slow, fast=clients - slow) + "\n\n" + table(results) + "\n\n"
             + READING + "\n")

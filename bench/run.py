@@ -1,10 +1,11 @@
 """Every benchmark in one run, side by side, written to docs/benchmarks.md.
 
-    python bench/run.py [--trials 3] [--sigterm-trials 10] [--seconds 3] [--quick] [--skip rolling,engines,...]
+    python -m bench.run [--trials 3] [--sigterm-trials 10] [--seconds 3] [--quick] [--skip rolling,engines,...]
                         [--output docs/benchmarks.md]
 
-Loopback only, bounded in time (the default run about 10 minutes on a shared
-2-core machine, ``--quick --trials 1`` about 4). Each figure is a median of interleaved
+From the repository root, as every bench (``python -m bench.<name>``). Loopback only,
+bounded in time (the default run about 10 minutes on a shared 2-core machine,
+``--quick --trials 1`` about 4). Each figure is a median of interleaved
 trials, or a ratio of two medians measured in the same run. The sections of
 bench/rolling.py, bench/metrics.py, bench/access_log.py, bench/engines.py and,
 when it exists, bench/workers.py come from their ``report()`` functions;
@@ -21,7 +22,6 @@ import importlib
 import inspect
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,20 +29,10 @@ from pathlib import Path
 
 import trio
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import access_log  # noqa: E402
-import drain  # noqa: E402
-import engines  # noqa: E402
-import fanout  # noqa: E402
-import instructions  # noqa: E402
-import loops  # noqa: E402
-import metrics  # noqa: E402
-import pyspy  # noqa: E402
-import rolling  # noqa: E402
-import sigterm  # noqa: E402
-import wrapper  # noqa: E402
-from common import interleaved, machine, precompile  # noqa: E402
-from servers import APP, PY, ROOT, TRIO_FIRST, Server, has_module, variants  # noqa: E402
+from bench import access_log, drain, engines, fanout, instructions, loops, metrics, pyspy, rolling, sigterm, wrapper
+from bench.common import interleaved, machine, precompile
+from bench.loop_servers import LOOPS, UVICORN, loop_variants
+from bench.servers import PY, ROOT, Server, variants
 
 Rows = list[list[str]]
 
@@ -100,28 +90,6 @@ def import_profile(trials: int) -> tuple[str, dict[str, float]]:
             f"Hypercorn on asyncio imports until it answers, adds up to {total:.0f} ms:\n\n"
             + table(["package (first part of the module name)", "self import time"], rows))
     return text, {name: ms for ms, name in medians} | {"total": total}
-
-
-LOOPS = ("asyncio", "uvloop", "trio")
-UVICORN = "Uvicorn (uvloop, httptools)"
-
-
-def loop_variants() -> dict[str, tuple[list[str], str]]:
-    """resync_fsm and bare Hypercorn (in process, --workers 0) on each loop, and Uvicorn as the outside reference."""
-    out: dict[str, tuple[list[str], str]] = {}
-    for loop in LOOPS:
-        out[f"resync_fsm, {loop}"] = (sigterm.resync_argv(loop)[:-6] + ["--log-format", "json", "--log-level",
-                                                                         "warning"], "/readyz")
-        out[f"Hypercorn, {loop}"] = ([PY, "-m", "hypercorn", "--worker-class", loop, "--workers", "0",
-                                      "--bind", "127.0.0.1:{port}", APP], "/")
-        if loop != "trio":  # the floor of any lifecycle on trio: the bare server, with trio imported first
-            out[f"Hypercorn, {loop}, trio imported first"] = (
-                [PY, "-c", TRIO_FIRST.format(main="hypercorn.__main__"), "--worker-class", loop, "--workers", "0",
-                 "--bind", "127.0.0.1:{port}", APP], "/")
-    if has_module("uvicorn"):
-        out[UVICORN] = ([PY, "-m", "uvicorn", "--host", "127.0.0.1", "--port", "{port}", "--loop", "uvloop",
-                         "--http", "httptools", "--log-level", "warning", APP], "/")
-    return out
 
 
 def per_loop(trials: int, seconds: float) -> tuple[str, dict[str, float]]:
@@ -213,7 +181,7 @@ ANALYSIS = """
 shows the ranges; other work on this shared machine), the requests/s, p99 and time-to-ready ratios are
 noise; the server CPU per request is the steadier figure of what resync_fsm adds to Hypercorn.
 
-**Instructions per request** (the section at the end, `bench/instructions.py`) are the steady measure
+**Instructions per request** (the section at the end, `python -m bench.instructions`) are the steady measure
 of what resync_fsm adds once serving: counted by callgrind, they do not move with the machine's load.
 Hypercorn on asyncio and on uvloop: about 1.02 × the bare server's, so at equal instructions per
 cycle 0.98 × its requests/s; the wall-clock requests/s and CPU ratios above swing by several percent
@@ -232,7 +200,7 @@ modules; prometheus_client is no longer among them: it is imported at the first 
 validating, binding and the app's lifespan. On trio, bare Hypercorn imports trio too, and the gap is
 that same part.
 
-**SIGTERM → 503 (where the time goes).** `python bench/sigtrace.py --trials 12` timestamps the path
+**SIGTERM → 503 (where the time goes).** `python -m bench.sigtrace --trials 12` timestamps the path
 inside the server (bench/traced.py patches only timestamps in): kill → Python signal handler (median
 0.1–0.2 ms on every loop) → readiness false at once (the runner's `stop_requested` flag, set where
 the signal is first seen) → the next /readyz handled, which under saturation waits behind the requests
@@ -332,11 +300,12 @@ def commands(trials: int) -> str:
 
 
 def optional_report(module: str) -> Callable[..., str] | None:
-    """``bench/<module>.py``'s ``report`` when that script exists (bench/workers.py comes from another branch)."""
+    """``bench.<module>``'s ``report`` when that module exists (bench/workers.py comes from another branch)."""
+    name = f"bench.{module}"
     try:
-        return importlib.import_module(module).report  # type: ignore[no-any-return]
+        return importlib.import_module(name).report  # type: ignore[no-any-return]
     except ModuleNotFoundError as missing:
-        if missing.name != module:
+        if missing.name != name:
             raise
         return None
 
@@ -509,8 +478,8 @@ def main() -> None:
         timings.append("workers: bench/workers.py not there")
 
     elapsed = time.monotonic() - started
-    command = (f"python bench/run.py --quick --trials {trials}" if args.quick else
-               f"python bench/run.py --trials {trials} --sigterm-trials {sigterm_trials} --seconds {seconds:g}")
+    command = (f"python -m bench.run --quick --trials {trials}" if args.quick else
+               f"python -m bench.run --trials {trials} --sigterm-trials {sigterm_trials} --seconds {seconds:g}")
     command += f" --skip {','.join(sorted(skip))}" if skip else ""
     goals = goal_rows(figures)
     document = (

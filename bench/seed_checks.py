@@ -1,6 +1,6 @@
 """The two TCP checks quoted in shared/seeds/000_a074cfbeb9a78b02.txt, as whole processes.
 
-Usage: python bench/seed_checks.py threadpool|asyncio TIMEOUT HOST:PORT...
+Usage: python -m bench.seed_checks threadpool|asyncio TIMEOUT HOST:PORT...
 Prints how many endpoints were reachable. The code of each check is the
 seed's, unchanged (including the asyncio one never closing what it opens).
 """

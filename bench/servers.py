@@ -10,10 +10,9 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-from tests.servers import free_port  # noqa: E402 - one definition, shared with the tests
+from bench.from_tests import free_port
 
+ROOT = Path(__file__).resolve().parent.parent
 APP = "tests.e2e.apps:hello_app"
 PY = sys.executable
 # `python -c` running a server's own CLI (module MAIN's main()) after `import trio`: the floor of any

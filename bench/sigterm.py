@@ -1,6 +1,6 @@
 """SIGTERM → first 503 on /readyz, while a closed-loop load saturates the server.
 
-    python bench/sigterm.py [--trials 20] [--quick]
+    python -m bench.sigterm [--trials 20] [--quick]
 
 One trial: start the server (pinned to CPU 0 when taskset exists), saturate `/` with
 wrk (50 keep-alive connections, pinned to CPU 1), poll /readyz on a connection of its
@@ -22,13 +22,10 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from servers import PY, Server  # noqa: E402
+from bench.servers import PY, Server
 
 CONNECTIONS = 50
 PIN = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2

@@ -1,6 +1,6 @@
 """Where SIGTERM → /readyz 503 goes under saturating load: bench/sigterm.py's trial, timestamped inside the server.
 
-    python bench/sigtrace.py [--trials 20] [--loops asyncio,uvloop,trio]
+    python -m bench.sigtrace [--trials 20] [--loops asyncio,uvloop,trio]
 
 Runs resync_fsm through bench/traced.py and splits each trial's latency into:
 kill → Python signal handler runs, → the runner's watcher (on_signal), → drain applied
@@ -13,21 +13,19 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import sigterm  # noqa: E402
-from common import precompile  # noqa: E402
-from servers import PY, ROOT  # noqa: E402
+from bench import sigterm
+from bench.common import precompile
+from bench.servers import PY
 
 STEPS = ("handler", "on_signal", "apply", "first_503")
 
 
 def trial(loop: str) -> dict[str, float]:
     argv = sigterm.resync_argv(loop)
-    argv = [PY, str(ROOT / "bench" / "traced.py"), *argv[3:]]
+    argv = [PY, "-m", "bench.traced", *argv[3:]]  # argv[:3] is `python -m resync_fsm`
     with tempfile.NamedTemporaryFile("r", suffix=".trace") as trace:
         os.environ["RESYNC_FSM_BENCH_TRACE"] = trace.name
         try:

@@ -1,6 +1,6 @@
 """`python -m resync_fsm` with timestamps on the path from SIGTERM to the first /readyz 503 (bench only).
 
-    RESYNC_FSM_BENCH_TRACE=FILE python bench/traced.py --app ... --loop LOOP
+    RESYNC_FSM_BENCH_TRACE=FILE python -m bench.traced --app ... --loop LOOP
 
 Appends `event perf_counter` lines to FILE (perf_counter is CLOCK_MONOTONIC on Linux,
 comparable across processes): `handler` when the Python-level SIGTERM handler runs,
@@ -16,9 +16,7 @@ import os
 import signal
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 TRACE = open(os.environ["RESYNC_FSM_BENCH_TRACE"], "a", buffering=1)  # noqa: SIM115
 
 
@@ -42,7 +40,7 @@ def traced_signal(signum, handler):  # type: ignore[no-untyped-def]
 signal.signal = traced_signal  # type: ignore[assignment]
 
 from resync_fsm.runner import core, signals  # noqa: E402
-from resync_fsm.web import health  # noqa: E402
+from resync_fsm.web import endpoints  # noqa: E402
 
 _on_signal = signals.on_signal
 
@@ -63,7 +61,7 @@ def apply(self, event):  # type: ignore[no-untyped-def]
 
 
 core.Runner._apply = apply  # type: ignore[method-assign]
-_readyz = health.HealthWrapper._readyz
+_readyz = endpoints.Endpoints.readyz  # patched before the health wrapper binds its routes
 _seen_503 = []
 
 
@@ -74,7 +72,7 @@ async def readyz(self, scope, send):  # type: ignore[no-untyped-def]
     await _readyz(self, scope, send)
 
 
-health.HealthWrapper._readyz = readyz  # type: ignore[method-assign]
+endpoints.Endpoints.readyz = readyz  # type: ignore[method-assign]
 _gc_start: list[float] = []
 
 

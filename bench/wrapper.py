@@ -1,6 +1,6 @@
 """What the health wrapper adds to one request, in process: the app called directly vs through it.
 
-    python bench/wrapper.py [--n 200000]
+    python -m bench.wrapper [--n 200000]
 
 Isolates the wrapper's own cost from the server's, which the machine's noise
 hides in a whole-server load test.
@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from resync_fsm.web.health import HealthWrapper  # noqa: E402
-from tests.fakes import FakeView  # noqa: E402 - the tests' stand-in for the runner's view
+from bench.from_tests import FakeView  # the tests' stand-in for the runner's view
+from resync_fsm.web.health import HealthWrapper
 
 
 async def app(scope: Any, receive: Any, send: Any) -> None:

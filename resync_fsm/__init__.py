@@ -3,6 +3,27 @@
 The public API. Names are imported on first use at run time, so that
 ``--version``, ``diagram`` and ``check`` start without importing the server;
 type checkers see the real definitions through the ``TYPE_CHECKING`` imports.
+
+The layout, one folder per role, and who may import whom (DESIGN §10; kept by
+tests/test_import_rules.py, which reads every import, ``TYPE_CHECKING`` and
+function-level ones included):
+
+- leaves — ``version``, ``lifecycle`` (the table, :class:`~.lifecycle.State`,
+  :class:`~.lifecycle.EventName`), ``errors``, ``logs``, ``log_config``, ``redaction``,
+  ``diagram``, ``loops``, ``signal_buffer``, ``notify``: nothing of the package but other leaves
+- ``settings/`` — leaves only
+- ``probes/`` — settings and leaves
+- ``web/`` — leaves and ``probes.results``; it answers from a view handed to it
+  (``web.view``) and is tested with no runner
+- ``serving/`` — web, settings and leaves, never the runner; its front
+  (``compose``, ``interface``, ``engines``) never imports an engine: engines plug in
+  by name (``serving.engines``). The engine subpackages (``serving.hypercorn``,
+  ``serving.uvicorn``, ``serving.workers``) may use serving's shared modules, never
+  each other, and each keeps its changes to third-party code in its ``patches``
+- ``runner/`` — leaves, settings, probes, web, and of serving only its front
+- entry points — this package, ``__main__``, ``cli`` (with ``flags``), ``check``, ``startup``,
+  ``compat`` (Resync's API), ``app`` (the built-in app), ``worker`` (a worker
+  process): anything
 """
 
 from __future__ import annotations
@@ -10,7 +31,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from .version import __version__
 
 if TYPE_CHECKING:
     from .cli import main

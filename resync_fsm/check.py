@@ -11,19 +11,31 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO
 
 import trio
 
 from . import startup
-from .errors import EX_OK
+from .errors import EX_OK, ConfigurationValidationError
 from .probes import ProbeBoard, ProbeResult
 from .settings import Settings
 
-__all__ = ["check", "live_line"]
+__all__ = ["NO_PROBES", "check", "live_line", "result_line"]
 
 _REFRESH = 0.1  # seconds between redraws on a TTY
+
+
+NO_PROBES = "no probes configured"
+
+
+def _non_critical(result: ProbeResult) -> str:
+    return "" if result.critical or result.ok else " (non-critical: serving would go on, with a warning)"
+
+
+def result_line(result: ProbeResult) -> str:
+    """One probe's result line off a TTY; a failing non-critical probe says so."""
+    return result.line() + _non_critical(result)
 
 
 def live_line(result: ProbeResult, attempt: int | None) -> str:
@@ -35,7 +47,7 @@ def live_line(result: ProbeResult, attempt: int | None) -> str:
         last = f", last: {result.reason}" if result.reason else ""
         return f"...     {head}: attempt {attempt}{last}"
     if result.status == "fail":
-        return f"FAILED  {head}: failed: {result.reason} ({result.attempts} attempts)"
+        return f"FAILED  {head}: failed: {result.reason} ({result.attempts} attempts){_non_critical(result)}"
     if result.status == "skipped":
         return f"skipped {head}: {result.reason}"
     return f"...     {head}: waiting"
@@ -73,30 +85,38 @@ async def _probe(settings: Settings, live: TextIO | None) -> ProbeBoard:
     return board
 
 
-def check(load_kwargs: dict[str, Any], *, as_json: bool = False, command: Sequence[str] = ()) -> int:
-    """Validate and probe once (:mod:`resync_fsm.startup`), print the results, and return
-    0, 69 or 78; with ``command`` (``-- CMD ARGS``) exec it once the checks pass (127 if it
-    cannot be run). KeyboardInterrupt propagates (the CLI makes it 130)."""
-    settings, error = startup.validate(load_kwargs)
+def check(validated: tuple[Settings | None, ConfigurationValidationError | None], *, as_json: bool = False,
+          command: Sequence[str] = (), before_exec: Callable[[], None] = lambda: None) -> int:
+    """Probe once the settings that :func:`resync_fsm.startup.validate` gave (or report its error), print
+    the results and the settings' warnings (on stderr), and return 0, 69 or 78; with ``command``
+    (``-- CMD ARGS``) call ``before_exec`` and exec it once the checks pass (127 if it cannot be run).
+    KeyboardInterrupt propagates (the CLI makes it 130)."""
+    settings, error = validated
     if settings is None:
         assert error is not None
         if as_json:
             print(json.dumps({"ok": False, "error": error.one_line(), "details": error.details}))
         print(error.one_line(), file=sys.stderr)
         return error.exit_code
-    live = sys.stdout if sys.stdout.isatty() and not as_json else None
+    warnings = settings.warnings()
+    for warning in warnings if not as_json else ():
+        print(f"warning: {warning}", file=sys.stderr)
+    live = sys.stdout if sys.stdout.isatty() and not as_json and settings.probes else None
     board = trio.run(_probe, settings, live)
     if as_json:
-        print(json.dumps({"ok": board.critical_ok, "probes": board.as_list()}))
+        print(json.dumps({"ok": board.critical_ok, "probes": board.as_list(), "warnings": warnings}))
+    elif not settings.probes:
+        print(NO_PROBES)
     elif live is None:
         for result in board.results.values():
-            print(result.line())
+            print(result_line(result))
     unavailable = startup.unavailable(board, settings)
     if unavailable is not None:
         print(unavailable.one_line(), file=sys.stderr)
         return unavailable.exit_code
     argv = list(command[1:] if command[:1] == ["--"] else command)
     if argv:
+        before_exec()
         sys.stdout.flush()
         try:
             os.execvp(argv[0], argv)

@@ -12,14 +12,24 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import __version__
-from .errors import EX_DIAGRAM, EX_INTERRUPTED, EX_USAGE, DiagramError, StartupError, UsageError
+from .errors import EX_DIAGRAM, EX_INTERRUPTED, EX_USAGE, ConfigurationValidationError, DiagramError, UsageError
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 __all__ = ["COMMANDS", "build_parser", "flag_values", "main", "main_exit"]
 
 COMMANDS = ("run", "check", "diagram", "config")
+_RUN_HELP = """Validate, probe, serve and drain an ASGI service: resync-fsm [run] [APP] [options].
+
+run is the default command; the others:
+  resync-fsm check [-- CMD ARGS]   validate and probe, then exit 0, 69 or 78 (or run CMD)
+  resync-fsm config [--json]       the effective configuration as TOML, and where each value came from
+  resync-fsm diagram [--format F]  draw the lifecycle (mermaid, dot, svg)
+  resync-fsm COMMAND --help        that command's options"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,59 +37,63 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: error: {message}")
 
 
-def _settings_flags(parser: argparse.ArgumentParser) -> None:
-    from .settings.fields import FIELDS
-
-    group = parser.add_argument_group("settings (override TOML and environment)")
-    group.add_argument("--config", metavar="FILE",
-                       help="TOML file (default: $RESYNC_FSM_CONFIG, else ./resync_fsm.toml)")
-    group.add_argument("--env-file", metavar="FILE",
-                       help=".env file; never overrides the real environment")
-    for spec in FIELDS:
-        if spec.flag is None:
-            continue
-        kw: dict[str, Any] = {"dest": spec.path, "default": None, "help": spec.help}
-        if spec.flag_negative:  # the help says what the flag does, then what the setting means
-            kw.update(action="store_const", const=False, help=f"Set {spec.path} = false. {spec.help}")
-        elif spec.default is False or spec.default is True:
-            kw.update(action="store_const", const=True)
-        elif spec.repeatable:
-            kw.update(action="append", metavar="VALUE")
-        else:
-            kw.update(metavar="VALUE")
-        group.add_argument(spec.flag, **kw)
-
-
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; with ``command``, only that subcommand gets the settings flags (a faster start)."""
     parser = _Parser(prog="resync-fsm", description="Validate, probe, serve and drain an ASGI service.")
     parser.add_argument("--version", action="version", version=f"resync_fsm {__version__}")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-    run = sub.add_parser("run", help="validate, probe, serve, and drain on SIGTERM (the default)")
+    run = sub.add_parser("run", help="validate, probe, serve, and drain on SIGTERM (the default)",
+                         usage="resync-fsm [run] [APP] [options]", description=_RUN_HELP,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     check = sub.add_parser("check", help="validate and probe, then exit 0, 69 or 78")
     check.add_argument("--json", action="store_true", help="print the results as JSON")
     check.add_argument("cmd", nargs=argparse.REMAINDER, help="-- CMD ARGS: run CMD once the checks pass")
     diagram = sub.add_parser("diagram", help="draw the lifecycle")
     diagram.add_argument("--format", choices=("mermaid", "dot", "svg"), default="mermaid")
     diagram.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    config = sub.add_parser("config", help="print the effective configuration (redacted) and sources")
+    config = sub.add_parser("config", help="print the effective configuration as TOML that --config reads back "
+                                           "(secrets masked) and where each value came from")
     config.add_argument("--json", action="store_true", help="print JSON")
     for name, subparser in (("run", run), ("check", check), ("config", config)):
         if command in (None, name):
-            _settings_flags(subparser)
+            from .flags import add_settings_flags
+
+            add_settings_flags(subparser, positional_app=name == "run")
     return parser
 
 
 def flag_values(args: argparse.Namespace) -> dict[str, Any]:
-    """Field path -> value for every settings flag given."""
-    from .settings.fields import FIELDS
+    """Field path -> value for every settings flag given (Uvicorn's spellings folded in)."""
+    from .flags import flag_settings
 
-    return {spec.path: getattr(args, spec.path) for spec in FIELDS
-            if spec.flag and getattr(args, spec.path, None) is not None}
+    return flag_settings(args)[0]
 
 
 def _load_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"flags": flag_values(args), "config": args.config, "env_file": args.env_file}
+
+
+def _validated(args: argparse.Namespace) -> tuple[Settings | None, ConfigurationValidationError | None]:
+    """The settings, or the error: flags given two ways first, else every problem of every source."""
+    from . import startup
+    from .flags import flag_error, flag_settings
+
+    problems = flag_settings(args)[1]
+    return (None, flag_error(problems)) if problems else startup.validate(_load_kwargs(args))
+
+
+def _export_env_file(args: argparse.Namespace) -> None:
+    """``--env-file``'s variables into ``os.environ`` (the app's, and any process started from here),
+    never over the real environment, as Uvicorn's --env-file; nothing of it is logged."""
+    if args.env_file:
+        from pathlib import Path
+
+        from .settings.sources import Sources, read_dotenv
+
+        found = Sources(environ={}, flags={})
+        read_dotenv(Path(args.env_file), found)
+        for name, value in found.dotenv.items():
+            os.environ.setdefault(name, value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -92,8 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal_buffer.install()  # a signal from now on is kept for the runner: no traceback, no silent death
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
-        argv.insert(0, "run")
+    if not argv or (argv[0] not in COMMANDS and argv[0] != "--version"):
+        argv.insert(0, "run")  # `resync-fsm main:app`, and `--help` shows run's options
     try:
         args = build_parser(argv[0] if argv[0] in COMMANDS else "").parse_args(argv)
     except UsageError as exc:
@@ -115,7 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             from .check import check
 
-            return check(_load_kwargs(args), as_json=args.json, command=args.cmd)
+            return check(_validated(args), as_json=args.json, command=args.cmd,
+                         before_exec=lambda: _export_env_file(args))
         except BrokenPipeError:
             return _reader_gone()
         except (KeyboardInterrupt, BaseExceptionGroup) as exc:  # trio may wrap it in a group
@@ -157,29 +172,17 @@ def _diagram(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace) -> int:
-    from .settings import SECTIONS, load_settings
+    from .settings.dump import to_toml
 
-    try:
-        settings = load_settings(**_load_kwargs(args))
-    except StartupError as exc:
-        print(exc.one_line(), file=sys.stderr)
-        return exc.exit_code
-    data = settings.redacted()
+    settings, error = _validated(args)
+    if settings is None:
+        assert error is not None
+        print(error.one_line(), file=sys.stderr)
+        return error.exit_code
     if args.json:
-        print(json.dumps({"settings": data, "sources": settings.sources}, indent=2))
-        return 0
-    for section in SECTIONS:
-        print(f"[{section}]")
-        for key, value in data[section].items():
-            if value is None:
-                continue
-            print(f"{key} = {json.dumps(value)}  # {settings.sources[f'{section}.{key}']}")
-        print()
-    for probe in data["probes"]:
-        print("[[probes]]")
-        for key, value in probe.items():
-            print(f"{key} = {json.dumps(value)}")
-        print()
+        print(json.dumps({"settings": settings.redacted(), "sources": settings.sources}, indent=2))
+    else:
+        sys.stdout.write(to_toml(settings))
     return 0
 
 
@@ -193,7 +196,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         with interruptible():  # a config from a FIFO or a slow pipe may block: a stop must still stop
-            settings, error = startup.validate(_load_kwargs(args))
+            settings, error = _validated(args)
     except Interrupted as exc:
         name = signal.Signals(exc.signum).name
         print(f"Interrupted: {name} while reading the configuration; nothing was started "
@@ -201,7 +204,8 @@ def _run(args: argparse.Namespace) -> int:
         return 128 + exc.signum
     activation.unset(os.environ)  # as sd_listen_fds(1): no child process takes the sockets
     if settings is not None:
-        configure_logging(settings.log.level, settings.log.format)
+        _export_env_file(args)  # before the app is imported and any worker is started
+        configure_logging(settings.log.level, settings.log.format, config=settings.log.config)
     else:
         configure_logging()  # the defaults: the settings that would say otherwise are invalid
     runner = Runner(startup.loader(settings, error), cleanup=cleanup_resources, freeze_gc=True)

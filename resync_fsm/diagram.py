@@ -15,8 +15,8 @@ FORMATS = ("mermaid", "dot", "svg")
 
 def _edges() -> list[tuple[str, str, str, str]]:
     """The live machine's edges, in table order, each with its note from the table."""
-    notes = {(event, source): note for event, source, _, note in TRANSITIONS}
-    order = {(event, source): i for i, (event, source, _, _) in enumerate(TRANSITIONS)}
+    notes: dict[tuple[str, str], str] = {(event, source): note for event, source, _, note in TRANSITIONS}
+    order: dict[tuple[str, str], int] = {(event, source): i for i, (event, source, _, _) in enumerate(TRANSITIONS)}
     live = sorted(edges(Lifecycle().machine), key=lambda e: order.get((e[0], e[1]), len(order)))
     return [(event, source, dest, notes.get((event, source), "")) for event, source, dest in live]
 

@@ -2,7 +2,9 @@
 
 This table is the single source of truth. The runner applies events to the
 machine built from it, and every diagram is drawn from that machine; nothing
-else names a state or a legal move.
+else spells a state or a legal move: code names them through :class:`State`
+and :class:`EventName` (string enums, so ``State.SERVING == "serving"``), which
+makes a misspelt name a type error, and the table is written in their members.
 """
 
 from __future__ import annotations
@@ -10,49 +12,77 @@ from __future__ import annotations
 import collections
 import time
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any
 
 import attrs
 from transitions import Machine
 
 __all__ = [
+    "EventName",
     "FINAL_STATES",
     "INITIAL_STATE",
     "STATES",
     "TRANSITIONS",
     "Lifecycle",
     "Move",
+    "State",
 ]
 
+
+class State(StrEnum):
+    """The lifecycle's states (DESIGN §1)."""
+
+    CREATED = "created"
+    VALIDATING = "validating"
+    PROBING = "probing"
+    SERVING = "serving"
+    DRAINING = "draining"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class EventName(StrEnum):
+    """The events that move the lifecycle (DESIGN §1)."""
+
+    START = "start"
+    SETTINGS_VALID = "settings_valid"
+    PROBES_PASSED = "probes_passed"
+    DRAIN = "drain"
+    DRAINED = "drained"
+    FAIL = "fail"
+
+
 # (state, description, final)
-STATES: tuple[tuple[str, str, bool], ...] = (
-    ("created", "nothing yet; the runner posts `start`", False),
-    ("validating", "load settings from every source and validate them", False),
-    ("probing", "probe every dependency concurrently until the startup deadline", False),
-    ("serving", "the engine serves the app on its loop; readiness is true", False),
+STATES: tuple[tuple[State, str, bool], ...] = (
+    (State.CREATED, "nothing yet; the runner posts `start`", False),
+    (State.VALIDATING, "load settings from every source and validate them", False),
+    (State.PROBING, "probe every dependency concurrently until the startup deadline", False),
+    (State.SERVING, "the engine serves the app on its loop; readiness is true", False),
     (
-        "draining",
+        State.DRAINING,
         "readiness false; wait drain_delay; close the listener; finish in-flight work",
         False,
     ),
-    ("stopped", "cleanup after a graceful (or forced) stop", True),
-    ("failed", "log the error by type; cleanup", True),
+    (State.STOPPED, "cleanup after a graceful (or forced) stop", True),
+    (State.FAILED, "log the error by type; cleanup", True),
 )
 
 # (event, source, destination, note) — DESIGN §1. The note labels the edge in diagrams.
-TRANSITIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("start", "created", "validating", ""),
-    ("settings_valid", "validating", "probing", ""),
-    ("fail", "validating", "failed", "exit 78 config · 70"),
-    ("drain", "validating", "draining", "signal"),
-    ("probes_passed", "probing", "serving", ""),
-    ("fail", "probing", "failed", "exit 69 dependency · 70"),
-    ("drain", "probing", "draining", "signal"),
-    ("drain", "serving", "draining", "signal · app fault"),
-    ("fail", "serving", "failed", "exit 70"),
-    ("drained", "draining", "stopped", "exit 0"),
-    ("drain", "draining", "stopped", "forced: exit 128+n"),
-    ("fail", "draining", "failed", "exit 70"),
+_S, _E = State, EventName
+TRANSITIONS: tuple[tuple[EventName, State, State, str], ...] = (
+    (_E.START, _S.CREATED, _S.VALIDATING, ""),
+    (_E.SETTINGS_VALID, _S.VALIDATING, _S.PROBING, ""),
+    (_E.FAIL, _S.VALIDATING, _S.FAILED, "exit 78 config · 70"),
+    (_E.DRAIN, _S.VALIDATING, _S.DRAINING, "signal"),
+    (_E.PROBES_PASSED, _S.PROBING, _S.SERVING, ""),
+    (_E.FAIL, _S.PROBING, _S.FAILED, "exit 69 dependency · 70"),
+    (_E.DRAIN, _S.PROBING, _S.DRAINING, "signal"),
+    (_E.DRAIN, _S.SERVING, _S.DRAINING, "signal · app fault"),
+    (_E.FAIL, _S.SERVING, _S.FAILED, "exit 70"),
+    (_E.DRAINED, _S.DRAINING, _S.STOPPED, "exit 0"),
+    (_E.DRAIN, _S.DRAINING, _S.STOPPED, "forced: exit 128+n"),
+    (_E.FAIL, _S.DRAINING, _S.FAILED, "exit 70"),
 )
 
 INITIAL_STATE = STATES[0][0]
@@ -63,9 +93,9 @@ FINAL_STATES = frozenset(name for name, _, final in STATES if final)
 class Move:
     """One applied transition, as kept in the history."""
 
-    event: str
-    source: str
-    dest: str
+    event: EventName
+    source: State
+    dest: State
     at: float  # wall clock (time.time()), for people
     elapsed: float  # seconds spent in ``source`` (trio clock when running)
 
@@ -85,20 +115,25 @@ class Lifecycle:
         self._now = now
         self.machine = Machine(
             model=self,
-            states=[{"name": name, "final": final} for name, _, final in STATES],
+            states=[{"name": name.value, "final": final} for name, _, final in STATES],
             transitions=[
-                {"trigger": event, "source": source, "dest": dest}
+                {"trigger": event.value, "source": source.value, "dest": dest.value}
                 for event, source, dest, _ in TRANSITIONS
             ],
-            initial=INITIAL_STATE,
+            initial=INITIAL_STATE.value,
             auto_transitions=False,
             ignore_invalid_triggers=False,
-            model_attribute="state",
+            model_attribute="machine_state",
         )
-        self.state: str
+        self.machine_state: str  # the machine's own (plain string) state
         self.history: collections.deque[Move] = collections.deque(maxlen=history_size)
         self.since: float | None = None  # set by the first move: the clock may not run yet
         self.since_wall = time.time()
+
+    @property
+    def state(self) -> State:
+        """The current state."""
+        return State(self.machine_state)
 
     @property
     def is_final(self) -> bool:
@@ -107,9 +142,9 @@ class Lifecycle:
 
     def may(self, event: str) -> bool:
         """Whether ``event`` is legal in the current state (never in a final one)."""
-        return not self.is_final and event in self.machine.get_triggers(self.state)
+        return not self.is_final and event in self.machine.get_triggers(self.machine_state)
 
-    def apply(self, event: str) -> Move | None:
+    def apply(self, event: EventName) -> Move | None:
         """Apply ``event``: the :class:`Move` made, or ``None`` when it is not legal here (DESIGN §1)."""
         if not self.may(event):
             return None
@@ -117,7 +152,7 @@ class Lifecycle:
         self.machine.events[event].trigger(self)
         now = self._now()
         elapsed = now - self.since if self.since is not None else 0.0
-        move = Move(event, source, self.state, time.time(), elapsed)
+        move = Move(EventName(event), source, self.state, time.time(), elapsed)
         self.since, self.since_wall = now, move.at
         self.history.append(move)
         return move

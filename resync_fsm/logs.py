@@ -22,7 +22,15 @@ import structlog
 
 from .redaction import scrub_data
 
-__all__ = ["JsonLines", "SafeStream", "configure_logging", "get_logger", "json_lines", "symbol"]
+__all__ = [
+    "OWN_LOGGERS",
+    "JsonLines",
+    "SafeStream",
+    "configure_logging",
+    "get_logger",
+    "json_lines",
+    "symbol",
+]
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 
@@ -172,12 +180,14 @@ def json_lines() -> JsonLines | None:
     return _json_lines
 
 
-def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None) -> None:
-    """Send structlog events and stdlib logging (Hypercorn, Uvicorn) to ``stream`` (default: stdout).
+def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | None = None,
+                      config: str | None = None) -> None:
+    """Send structlog events and the engines' stdlib loggers (Hypercorn, Uvicorn) to ``stream`` (default: stdout).
 
     ``level``: debug, info, warning, error or critical; ``fmt``: console, json, or auto
     (console on a TTY, JSON otherwise). Every value is scrubbed of registered secrets; a
-    write that fails never raises (:class:`SafeStream`).
+    write that fails never raises (:class:`SafeStream`). The root logger is left alone
+    (see :data:`OWN_LOGGERS`); ``config`` (``--log-config``) is applied last.
     """
     raw = stream or sys.stdout
     stream = cast(TextIO, SafeStream(raw))
@@ -205,7 +215,9 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
         logger_factory=structlog.WriteLoggerFactory(stream),
         cache_logger_on_first_use=False,
     )
-    # Hypercorn (and anything else on stdlib logging) through the same renderer.
+    # The engines' loggers (and the runner's stdlib ones) through the same renderer. The root logger is
+    # the app's: its level and handlers stay as Uvicorn leaves them (DESIGN §2), so a module's
+    # logging.getLogger(x).info(...) stays a no-op at its WARNING, and the app's basicConfig still works.
     handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
@@ -213,14 +225,28 @@ def configure_logging(level: str = "info", fmt: str = "auto", stream: TextIO | N
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
         )
     )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(_LEVELS[level])
-    # Hypercorn's "Running on ..." and Uvicorn's "Started server process" lines repeat our own events.
-    for server_log in ("hypercorn.error", "uvicorn.error"):
-        logging.getLogger(server_log).setLevel(max(_LEVELS[level], logging.WARNING))
-    # transitions logs every callback at INFO; our state_transition event says it once.
-    logging.getLogger("transitions").setLevel(logging.WARNING)
+    for name, floor in OWN_LOGGERS.items():
+        own = logging.getLogger(name)
+        own.handlers[:] = [handler]
+        own.propagate = False
+        own.setLevel(max(_LEVELS[level], floor))
+    # A record that reaches the root logger with no handler anywhere goes to logging.lastResort (stderr,
+    # WARNING and above): the same records, in the runner's format on stdout. The app's own handlers win.
+    last = logging.StreamHandler(stream)
+    last.setFormatter(handler.formatter)
+    last.setLevel(logging.WARNING)
+    logging.lastResort = last
+    if config is not None:
+        from .log_config import apply_log_config
+
+        apply_log_config(config)
+
+
+# The stdlib loggers the runner owns -> the lowest level each shows. Hypercorn's "Running on ..." and
+# Uvicorn's "Started server process" lines repeat our own events; transitions logs every callback at INFO,
+# and our state_transition event says it once.
+OWN_LOGGERS = {"resync_fsm": 0, "hypercorn": 0, "hypercorn.error": logging.WARNING, "uvicorn": 0,
+               "uvicorn.error": logging.WARNING, "transitions": logging.WARNING}
 
 
 def get_logger(name: str = "resync_fsm") -> Any:

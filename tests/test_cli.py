@@ -91,10 +91,11 @@ def test_config_prints_redacted_settings_with_their_sources(monkeypatch: pytest.
     out, err = capsys.readouterr()
     assert err == ""
     lines = out.splitlines()
-    assert 'secret_key = "***"  # env SECRET_KEY' in lines
+    assert ("# secret_key: a secret, not shown (env SECRET_KEY): set SECRET_KEY in the environment or a .env "
+            "file") in lines
     assert "drain_delay = 3.0  # env RESYNC_FSM_SERVER_DRAIN_DELAY" in lines
     assert "graceful_timeout = 7.0  # flag --graceful-timeout" in lines
-    assert any(line.startswith("shutdown_timeout = ") and line.endswith("# default") for line in lines)
+    assert any(line.startswith("# shutdown_timeout = ") and line.endswith("# default") for line in lines)
     assert [line for line in lines if line.startswith("[")][:2] == ["[server]", "[startup]"]
     assert "cli-test-signing-key" not in out
 
@@ -149,4 +150,4 @@ def test_a_flag_that_turns_a_setting_off_says_so_in_its_help(capsys: pytest.Capt
     negative = [spec for spec in FIELDS if spec.flag_negative]
     assert negative
     for spec in negative:
-        assert f"{spec.flag} Set {spec.path} = false." in text, spec.flag
+        assert f"{spec.flag} Turn off {spec.path} (on by default): " in text, spec.flag

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from resync_fsm.backends import select_backend
 from resync_fsm.errors import ConfigurationValidationError
+from resync_fsm.serving import engine_for
 from resync_fsm.settings import ServerSettings, Settings, load_settings
 from resync_fsm.settings.fields import field
 
@@ -48,6 +48,6 @@ def test_uvicorn_without_the_extra_is_78_saying_how_to_install_it(monkeypatch: p
     assert "RESYNC_FSM_SERVER_ENGINE" in str(info.value) and "pip install 'resync_fsm[uvicorn]'" in str(info.value)
 
 
-@pytest.mark.parametrize(("engine", "backend"), [("hypercorn", "hypercorn_backend"), ("uvicorn", "uvicorn_backend")])
+@pytest.mark.parametrize(("engine", "backend"), [("hypercorn", "hypercorn_engine"), ("uvicorn", "uvicorn_engine")])
 def test_the_backend_follows_the_engine(engine: str, backend: str) -> None:
-    assert select_backend(load({"RESYNC_FSM_SERVER_ENGINE": engine})).__name__ == backend
+    assert engine_for(load({"RESYNC_FSM_SERVER_ENGINE": engine})).__name__ == backend

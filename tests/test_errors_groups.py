@@ -42,7 +42,7 @@ def formatted(exc: BaseException) -> str:
 
 
 def leaf_text(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"
+    return " ".join(f"{type(exc).__name__}: {exc}".split())  # whitespace runs fold, as on every line
 
 
 @given(groups)

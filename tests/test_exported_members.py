@@ -59,6 +59,14 @@ def test_a_users_mypy_strict_sees_the_real_types(tmp_path: Path) -> None:
         "reveal_type(Runner)\n"
         "timeout: float = settings.server.graceful_timeout\n"
         "wrong: str = settings.server.graceful_timeout\n"
+        "from resync_fsm.loops import run\n"
+        "from resync_fsm.serving.hypercorn import hypercorn_engine\n"
+        "from resync_fsm.serving.uvicorn import uvicorn_engine\n"
+        "reveal_type(run)\n"
+        "reveal_type(hypercorn_engine)\n"
+        "reveal_type(uvicorn_engine)\n"
+        "async def load() -> Settings:\n    return load_settings(environ={})\n"
+        "code: str = run(Runner(load).run, 'asyncio')\n"  # run returns the exit code, an int
     )
     # MYPYPATH: an editable install hides the package from mypy; an installed wheel does not
     env = {**os.environ, "MYPYPATH": str(PACKAGE.parent)}
@@ -69,3 +77,8 @@ def test_a_users_mypy_strict_sees_the_real_types(tmp_path: Path) -> None:
     assert "resync_fsm.runner.core.Runner" in out, out
     # a real type, so a wrong annotation is caught (with Any it would pass silently)
     assert 'Incompatible types in assignment (expression has type "float", variable has type "str")' in out, out
+    # the engine factories and loops.run: real signatures, no Any
+    assert 'def (app: resync_fsm.web.health.HealthWrapper, settings: resync_fsm.settings.model.Settings, ' \
+        'on_fault: def (BaseException)) -> resync_fsm.serving.hypercorn.server.HypercornServer' in out, out
+    assert "-> resync_fsm.serving.uvicorn.server.UvicornServer" in out, out
+    assert 'Incompatible types in assignment (expression has type "int", variable has type "str")' in out, out

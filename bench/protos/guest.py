@@ -1,6 +1,6 @@
 """Prototype (a): trio as a guest on the asyncio loop, one thread (what resync_fsm does).
 
-    python bench/protos/guest.py PORT [DRAIN_DELAY]
+    python -m bench.protos.guest PORT [DRAIN_DELAY]
 
 The asyncio loop serves a raw ASGI hello app with hypercorn.asyncio; trio runs as
 a guest (trio.lowlevel.start_guest_run) on that loop, receives SIGTERM itself,
@@ -14,9 +14,10 @@ import signal
 import sys
 
 import trio
-from hello import app, config, readiness  # bench/protos/hello.py, beside this script
 from hypercorn.asyncio.run import worker_serve
 from hypercorn.utils import wrap_app
+
+from bench.protos.hello import app, config, readiness
 
 
 def main(port: int, drain_delay: float) -> None:

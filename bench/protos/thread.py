@@ -1,6 +1,6 @@
 """Prototype (b): trio in a second thread, asyncio in the main thread.
 
-    python bench/protos/thread.py PORT [DRAIN_DELAY]
+    python -m bench.protos.thread PORT [DRAIN_DELAY]
 
 The main thread's asyncio loop serves a raw ASGI hello app with hypercorn.asyncio
 and receives SIGTERM (only the main thread can); it forwards the signal to the trio
@@ -16,9 +16,10 @@ import sys
 import threading
 
 import trio
-from hello import app, config, readiness  # bench/protos/hello.py, beside this script
 from hypercorn.asyncio.run import worker_serve
 from hypercorn.utils import wrap_app
+
+from bench.protos.hello import app, config, readiness
 
 
 async def main(port: int, drain_delay: float) -> None:

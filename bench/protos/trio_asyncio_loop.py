@@ -1,6 +1,6 @@
 """Prototype (c): trio-asyncio, an asyncio loop running inside trio.
 
-    python bench/protos/trio_asyncio_loop.py PORT [DRAIN_DELAY]
+    python -m bench.protos.trio_asyncio_loop PORT [DRAIN_DELAY]
 
 trio.run is the process's loop; trio_asyncio.open_loop() provides an asyncio loop
 inside it, on which hypercorn.asyncio serves a raw ASGI hello app. A trio task
@@ -15,9 +15,10 @@ import sys
 
 import trio
 import trio_asyncio
-from hello import app, config, readiness  # bench/protos/hello.py, beside this script
 from hypercorn.asyncio.run import worker_serve
 from hypercorn.utils import wrap_app
+
+from bench.protos.hello import app, config, readiness
 
 
 async def main(port: int, drain_delay: float) -> None:

@@ -7,14 +7,14 @@ runs past the deadline, and every probe has a result when probing ends.
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 
 import attrs
 import trio
 
 from ..errors import DependencyUnavailableError
 from ..settings.model import ProbeSpec
-from .results import ProbeFailure, ProbeResult
+from .results import ProbeBoard, ProbeFailure
 
 __all__ = ["Attempt", "Backoff", "ProbeBoard", "probe_all", "unavailable_error"]
 
@@ -35,46 +35,6 @@ class Backoff:
         # without a deadline while serving reaches a thousand failures in about half an hour
         base = min(self.cap, self.initial * 2.0 ** min(max(failures - 1, 0), 64))
         return base * rng.uniform(0.5, 1.0)
-
-
-class ProbeBoard:
-    """The live result of every probe, shared with ``/status`` and ``check``'s display."""
-
-    def __init__(self, specs: Iterable[ProbeSpec]) -> None:
-        self.specs = {spec.name: spec for spec in specs}
-        self.results = {name: ProbeResult.pending(spec) for name, spec in self.specs.items()}
-        self.in_progress: dict[str, int] = {}  # probe -> the attempt now running (for live displays)
-        self.listeners: list[Callable[[ProbeResult], None]] = []
-
-    def update(self, result: ProbeResult) -> None:
-        """Record a probe's new result and tell every listener."""
-        self.results[result.name] = result
-        for listener in self.listeners:
-            listener(result)
-
-    @property
-    def settled(self) -> bool:
-        """Every critical probe ok, every other one past its first attempt."""
-        return all(
-            r.ok if r.critical else r.attempts > 0 and r.status != "pending"
-            for r in self.results.values()
-        )
-
-    @property
-    def critical_ok(self) -> bool:
-        """Whether every critical probe is ok (readiness, DESIGN §4)."""
-        return all(r.ok for r in self.results.values() if r.critical)
-
-    def close_pending(self) -> None:
-        """Probing stopped: a probe with no finished attempt is ``skipped``, never missing."""
-        for result in list(self.results.values()):
-            if result.status == "pending":
-                self.update(attrs.evolve(result, status="skipped", reason="cancelled",
-                                         message="probing stopped before an attempt finished"))
-
-    def as_list(self) -> list[dict[str, object]]:
-        """Every result as plain data, targets redacted, for ``/status`` and ``check --json``."""
-        return [r.as_dict() for r in self.results.values()]
 
 
 async def probe_all(

@@ -1,7 +1,9 @@
-"""What a probe reports: one :class:`ProbeResult` per probe, updated after each attempt."""
+"""What a probe reports: one :class:`ProbeResult` per probe, updated after each attempt, and the
+:class:`ProbeBoard` holding the latest of each."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import attrs
@@ -10,7 +12,7 @@ from ..errors import ProbeFailure
 from ..redaction import scrub
 from ..settings.model import ProbeSpec
 
-__all__ = ["REASONS", "ProbeFailure", "ProbeResult"]
+__all__ = ["REASONS", "ProbeBoard", "ProbeFailure", "ProbeResult"]
 
 # Reason codes a failed attempt may carry.
 REASONS = (
@@ -66,3 +68,43 @@ class ProbeResult:
             return f"{head}: ok in {self.latency_ms:.0f} ms"
         tail = f" after {self.attempts} attempt{'s' if self.attempts != 1 else ''}"
         return f"{head}: {self.status}: {self.reason or 'pending'}{tail} — {scrub(self.message)}"
+
+
+class ProbeBoard:
+    """The live result of every probe, shared with ``/status`` and ``check``'s display."""
+
+    def __init__(self, specs: Iterable[ProbeSpec]) -> None:
+        self.specs = {spec.name: spec for spec in specs}
+        self.results = {name: ProbeResult.pending(spec) for name, spec in self.specs.items()}
+        self.in_progress: dict[str, int] = {}  # probe -> the attempt now running (for live displays)
+        self.listeners: list[Callable[[ProbeResult], None]] = []
+
+    def update(self, result: ProbeResult) -> None:
+        """Record a probe's new result and tell every listener."""
+        self.results[result.name] = result
+        for listener in self.listeners:
+            listener(result)
+
+    @property
+    def settled(self) -> bool:
+        """Every critical probe ok, every other one past its first attempt."""
+        return all(
+            r.ok if r.critical else r.attempts > 0 and r.status != "pending"
+            for r in self.results.values()
+        )
+
+    @property
+    def critical_ok(self) -> bool:
+        """Whether every critical probe is ok (readiness, DESIGN §4)."""
+        return all(r.ok for r in self.results.values() if r.critical)
+
+    def close_pending(self) -> None:
+        """Probing stopped: a probe with no finished attempt is ``skipped``, never missing."""
+        for result in list(self.results.values()):
+            if result.status == "pending":
+                self.update(attrs.evolve(result, status="skipped", reason="cancelled",
+                                         message="probing stopped before an attempt finished"))
+
+    def as_list(self) -> list[dict[str, object]]:
+        """Every result as plain data, targets redacted, for ``/status`` and ``check --json``."""
+        return [r.as_dict() for r in self.results.values()]

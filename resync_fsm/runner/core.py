@@ -5,31 +5,33 @@ Activities and signal handling never change state: they post :class:`Event` s
 the new one, looked up in the registry of :mod:`.activities`. The server is the
 one resource that outlives a state (started in ``serving``, shut down in
 ``draining``): it lives in :class:`~.serving.ServerHandle`, in its own scope.
+What the activities learn of the ending is kept in one :class:`~.outcome.Ending`;
+what ``web/`` reads goes through :class:`~.status.RunnerView`.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import trio
 
-from ..errors import root_error
-from ..lifecycle import Lifecycle, Move
+from ..lifecycle import EventName, Lifecycle, Move, State
 from ..logs import get_logger
 from ..notify import Notifier
 from ..probes import ProbeBoard
+from ..serving import Backend
 from ..settings.model import Settings
 from ..web.asgi import ASGIApp
 from . import outcome, signals
-from .activities import activity_for
+from .activities import Activity, activity_for
 from .events import Event, Load, Probe, default_probe
+from .outcome import Ending
+from .status import RunnerView
 
 if TYPE_CHECKING:
-    from ..backends.interface import Backend
     from ..web.health import HealthWrapper
     from ..web.metrics import RunnerMetrics
     from .serving import ServerHandle
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Event", "Load", "Probe", "Runner"]
 
 log = get_logger("resync_fsm.runner")
+
 
 class Runner:
     """Runs one lifecycle; ``await runner.run()`` returns the exit code (DESIGN §1, §2).
@@ -71,16 +74,11 @@ class Runner:
         self.lifecycle = Lifecycle(history_size=history_size, now=trio.current_time)
         self.settings: Settings | None = None
         self.board = ProbeBoard(())
-        self.error: BaseException | None = None
-        self.fault: BaseException | None = None  # an error while serving: drain, then fail with it
-        self.forced_by: int | None = None
-        self.stop_requested = False  # set at once by a stopping signal's handler or request_drain()
-        self.drain_from: str | None = None  # the state the (first) drain left
-        self.drain_signal: int | None = None  # the signal behind the first drain (None: the API)
+        self.ending = Ending()
+        self.view = RunnerView(self)  # what web/ reads: the health endpoints, /status, /metrics
         self.cleanups_run = 0
         self.listeners: list[Callable[[Move], None]] = [self.notifier.on_move]
         self.server: ServerHandle | None = None
-        self.wrapper: HealthWrapper | None = None
         self.metrics: RunnerMetrics | None = None  # built in validating when server.metrics is on
         self.loop_name = "trio"  # the app's loop, once known
         self.started_wall = time.time()
@@ -94,9 +92,20 @@ class Runner:
 
     # --- the public surface ---------------------------------------------------
     @property
-    def state(self) -> str:
-        """The current state's name (a state of :data:`resync_fsm.lifecycle.STATES`)."""
+    def state(self) -> State:
+        """The current state (a :class:`~resync_fsm.lifecycle.State`, equal to its name)."""
         return self.lifecycle.state
+
+    @property
+    def error(self) -> BaseException | None:
+        """What the lifecycle failed with (``None`` unless ``failed``)."""
+        return self.ending.error
+
+    @property
+    def wrapper(self) -> HealthWrapper | None:
+        """The health wrapper around the app, once ``serving`` composed it."""
+        serving = self.server.serving if self.server is not None else None
+        return serving.wrapper if serving is not None else None
 
     @property
     def exit_code(self) -> int:
@@ -120,8 +129,8 @@ class Runner:
         A repeated request stays graceful; ``force=True`` while draining stops at once
         (exit 128 + ``signum``, SIGTERM's number when none is given).
         """
-        self.stop_requested = True
-        self._post(Event("drain", signum=signum, force=force))
+        self.ending.stop_requested = True
+        self.post(Event(EventName.DRAIN, signum=signum, force=force))
 
     def request_drain_from_thread(self, *, force: bool = False) -> None:
         """:meth:`request_drain` from any other thread (a host embedding the runner off the main
@@ -134,35 +143,19 @@ class Runner:
         """SIGHUP: ask a server of worker processes to reload (``server.workers > 1``), telling systemd
         ``RELOADING=1`` then ``READY=1`` (``Type=notify-reload``); otherwise logged and ignored.
         The state stays ``serving`` throughout: a reload never stops serving."""
-        reload = getattr(self.server.server if self.server else None, "reload", None)
-        if reload is None or self.state != "serving":
-            reason = ("reload needs worker processes (server.workers > 1); nothing to reload in-process"
-                      if reload is None else f"nothing to reload while {self.state}")
-            log.warning("signal_ignored", signal="SIGHUP", state=self.state, reason=reason)
-            return
-        log.info("signal_received", signal="SIGHUP", state=self.state, action="reload")
-
-        async def reloading() -> None:
-            self.notifier.send(f"RELOADING=1\nMONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}"
-                               "\nSTATUS=reloading")
-            try:
-                await reload()
-            finally:
-                self.notifier.send(f"READY=1\nSTATUS={self.state}")
-
-        self.nursery.start_soon(reloading)
+        signals.reload(self)
 
     def fail(self, error: BaseException) -> None:
         """End the lifecycle in ``failed`` with ``error`` (its exit code, DESIGN §2)."""
-        self._post(Event("fail", error=error))
+        self.post(Event(EventName.FAIL, error=error))
 
     def fault_while_serving(self, error: BaseException) -> None:
         """An error while serving (the app's lifespan died): drain, then end ``failed`` with it."""
-        if self.fault is None:
-            self.fault = error
-        self._post(Event("drain", error=error))
+        if self.ending.fault is None:
+            self.ending.fault = error
+        self.post(Event(EventName.DRAIN, error=error))
 
-    async def wait_for_state(self, name: str) -> None:
+    async def wait_for_state(self, name: State) -> None:
         """Return once the lifecycle is in ``name`` (or has ended elsewhere)."""
         while self.state != name and not self.lifecycle.is_final:
             await self._changed.wait()
@@ -171,21 +164,17 @@ class Runner:
         """The one line a failed or forced stop prints on stderr; ``None`` after a graceful stop."""
         return outcome.failure_line(self)
 
-    # HealthView (resync_fsm.web.health)
     def live(self) -> tuple[bool, str]:
-        """Liveness: true unless failed; and the state."""
-        return self.state != "failed", self.state
+        """Liveness and the state (:meth:`RunnerView.live <resync_fsm.runner.status.RunnerView.live>`)."""
+        return self.view.live()
 
     def ready(self) -> tuple[bool, str]:
-        """Readiness: true only while serving, listening, with every critical probe ok."""
-        ok = self.state == "serving" and not self.stop_requested and bool(self.binds) and self.board.critical_ok
-        return ok, self.state
+        """Readiness and the state (:meth:`RunnerView.ready <resync_fsm.runner.status.RunnerView.ready>`)."""
+        return self.view.ready()
 
     def status(self) -> dict[str, Any]:
-        """The ``/status`` document (:func:`resync_fsm.web.status.status_document`)."""
-        from ..web.status import status_document
-
-        return status_document(self)
+        """The ``/status`` document (:func:`resync_fsm.runner.status.status_document`)."""
+        return self.view.status()
 
     # --- the loop ---------------------------------------------------------------
     async def run(self) -> int:
@@ -195,7 +184,7 @@ class Runner:
         self._token = trio.lowlevel.current_trio_token()
         async with trio.open_nursery() as nursery:
             self._nursery = nursery
-            send.send_nowait(Event("start"))  # first: a signal kept from before acts on a started lifecycle
+            send.send_nowait(Event(EventName.START))  # first: a signal kept from before acts on a started lifecycle
             if self._handle_signals:
                 await signals.start_watching(self, nursery)
             nursery.start_soon(self.notifier.serve_watchdog)
@@ -210,9 +199,6 @@ class Runner:
 
     def post(self, event: Event) -> None:
         """Queue ``event`` for the loop (before :meth:`run`: applied right after ``start``)."""
-        self._post(event)
-
-    def _post(self, event: Event) -> None:
         if self._send is None:
             self._pending.append(event)
         else:
@@ -222,7 +208,7 @@ class Runner:
         if event.epoch is not None and event.epoch != self._epoch:
             log.debug("stale_event_ignored", event_name=event.name, state=self.state)
             return
-        if event.name == "drain" and self.state == "draining" and not event.force:
+        if event.name == EventName.DRAIN and self.state == State.DRAINING and not event.force:
             log.info("event_ignored", event_name=event.name, state=self.state,
                      reason="already draining; a repeated stop stays graceful")
             return
@@ -230,12 +216,7 @@ class Runner:
         if move is None:
             log.info("event_ignored", event_name=event.name, state=self.state, reason="not legal in this state")
             return
-        if event.name == "fail":
-            self.error = root_error(event.error) if event.error else None
-        if event.name == "drain" and move.source == "draining":
-            self.forced_by = event.signum if event.signum is not None else signals.DEFAULT_FORCE_SIGNAL
-        elif event.name == "drain":
-            self.drain_from, self.drain_signal = move.source, event.signum
+        self.ending.note(move, event.error, event.signum)
         self._epoch += 1
         self._activity.cancel()
         log.info("state_transition", **{"from": move.source, "to": move.dest},
@@ -245,32 +226,19 @@ class Runner:
         self._changed.set()
         self._changed = trio.Event()
         if self.lifecycle.is_final:
-            self._finish()
+            outcome.finish(self, self._cleanup)
             return
         activity = activity_for(move.dest)
         if activity is not None:
             self._activity = trio.CancelScope()
             self.nursery.start_soon(self._run_activity, self._activity, activity, self._epoch)
 
-    async def _run_activity(
-        self, scope: trio.CancelScope, activity: Callable[[Runner, Callable[..., None]], Awaitable[None]], epoch: int
-    ) -> None:
-        def post(name: str, **kw: Any) -> None:
-            self._post(Event(name, epoch=epoch, **kw))
+    async def _run_activity(self, scope: trio.CancelScope, activity: Activity, epoch: int) -> None:
+        def post(name: EventName, **kw: Any) -> None:
+            self.post(Event(name, epoch=epoch, **kw))
 
         with scope:
             try:
                 await activity(self, post)
             except Exception as exc:  # any startup error, or a bug: the lifecycle fails
-                post("fail", error=exc)
-
-    def _finish(self) -> None:
-        """On a final state: stop what runs, clean up once, report the outcome."""
-        if self.server is not None:
-            self.server.cancel()
-        if self.freeze_gc:
-            gc.unfreeze()
-        self.cleanups_run += 1
-        if self._cleanup is not None:
-            self._cleanup()
-        outcome.log_outcome(self)
+                post(EventName.FAIL, error=exc)

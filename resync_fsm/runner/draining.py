@@ -8,13 +8,13 @@ startup instead: the listener never serves.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import trio
 
+from ..lifecycle import EventName, State
 from ..logs import get_logger
-from .activities import activity
+from .activities import Post, activity
 
 if TYPE_CHECKING:
     from .core import Runner
@@ -26,8 +26,8 @@ log = get_logger("resync_fsm.runner")
 MARGIN = 1.0  # seconds past the drain budget before the server is cancelled
 
 
-@activity("draining")
-async def draining(runner: Runner, post: Callable[..., None]) -> None:
+@activity(State.DRAINING)
+async def draining(runner: Runner, post: Post) -> None:
     """Drain the server if one runs, then post ``drained`` (or ``fail`` with a fault from serving)."""
     handle = runner.server
     if runner.wrapper is not None:
@@ -57,7 +57,7 @@ async def draining(runner: Runner, post: Callable[..., None]) -> None:
             cut = max(cut, in_flight)
             handle.cancel()
         (log.warning if cut else log.info)("drain_finished", requests_cut=cut, overran=overran)
-    if runner.fault is not None:
-        post("fail", error=runner.fault)
+    if runner.ending.fault is not None:
+        post(EventName.FAIL, error=runner.ending.fault)
     else:
-        post("drained")
+        post(EventName.DRAINED)

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import attrs
 
+from ..lifecycle import EventName
 from ..probes import ProbeBoard, probe_board
 from ..settings.model import Settings
 
@@ -30,7 +31,7 @@ class Event:
     ``epoch`` is the state visit that posted it (``None``: always current).
     """
 
-    name: str
+    name: EventName = attrs.field(converter=EventName)
     error: BaseException | None = None
     signum: int | None = None
     force: bool = False

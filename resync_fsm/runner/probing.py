@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import trio
 
+from ..lifecycle import EventName, State
 from ..logs import get_logger
-from ..probes import ProbeBoard, ProbeResult
-from ..startup import unavailable
-from .activities import activity
+from ..probes import ProbeBoard, ProbeResult, unavailable_error
+from .activities import Post, activity
 
 if TYPE_CHECKING:
     from .core import Runner
@@ -20,8 +20,8 @@ __all__ = ["probe_logger", "probing"]
 log = get_logger("resync_fsm.runner")
 
 
-@activity("probing")
-async def probing(runner: Runner, post: Callable[..., None]) -> None:
+@activity(State.PROBING)
+async def probing(runner: Runner, post: Post) -> None:
     """Probe until every probe settles or ``startup.timeout`` seconds pass; post ``probes_passed``.
 
     A critical probe still failing then raises
@@ -36,13 +36,13 @@ async def probing(runner: Runner, post: Callable[..., None]) -> None:
         runner.metrics.watch_board(board)
     timeout = settings.startup.timeout
     await runner.probe(board, settings, trio.current_time() + timeout, True)
-    error = unavailable(board, settings)
-    if error is not None:
+    if not board.critical_ok:
+        error = unavailable_error(board, timeout)
         if settings.startup.fail_fast:
             raise error
         log.warning("serving_not_ready", reason="critical probes failing; retrying",
                     probes=[r.name for r in board.results.values() if r.critical and not r.ok])
-    post("probes_passed")
+    post(EventName.PROBES_PASSED)
 
 
 def probe_logger() -> Callable[[ProbeResult], None]:

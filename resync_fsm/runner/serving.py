@@ -1,29 +1,30 @@
-"""``serving``: the app is served through a backend; readiness follows the critical probes (DESIGN §5).
+"""``serving``: the app is served on an engine; readiness follows the critical probes (DESIGN §5).
 
-The server's lifetime spans ``serving`` and ``draining``, so it runs in a
-:class:`ServerHandle` in the run's nursery rather than in the activity's scope.
+The serving itself is composed by :func:`resync_fsm.serving.compose` (the app, the
+health wrapper, the engine's server). The server's lifetime spans ``serving`` and
+``draining``, so it runs in a :class:`ServerHandle` in the run's nursery rather than
+in the activity's scope.
 """
 
 from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import trio
 
 from ..errors import StartupError
+from ..lifecycle import EventName, State
 from ..logs import get_logger
 from ..probes import ProbeBoard
+from ..serving import Abortable, FollowsView, Server, Serving, compose
 from ..settings.model import Settings
-from ..web.asgi import Receive, Scope, Send
 from ..web.exposure import public_status
-from ..web.health import HealthWrapper
-from .activities import activity
+from .activities import Post, activity
+from .events import Event
 
 if TYPE_CHECKING:
-    from ..backends.interface import Server
     from .core import Runner
 
 __all__ = ["ServerHandle", "public_status", "serving"]
@@ -38,12 +39,18 @@ class ServerHandle:
     ``done`` is set when the server has stopped, however it stopped.
     """
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, serving: Serving | None = None) -> None:
         self.server = server
+        self.serving = serving  # what compose() made, server included (None: a bare server, in tests)
         self.urls: list[str] = []
         self.done = trio.Event()
         self.shutdown_requested = False
         self._scope = trio.CancelScope()
+
+    @property
+    def management_urls(self) -> list[str]:
+        """The management listeners' URLs, once bound."""
+        return self.serving.management_urls if self.serving is not None else []
 
     @property
     def started(self) -> bool:
@@ -52,23 +59,20 @@ class ServerHandle:
 
     async def run(self, runner: Runner) -> None:
         """Serve until shut down; READY=1 once listening. A server error posts ``fail``."""
-        from .core import Event
-
         with self._scope:
             try:
                 async with trio.open_nursery() as nursery:
                     self.urls = await nursery.start(_serve, self.server)
                     engine = runner.settings.server.engine if runner.settings else None
-                    management = runner.wrapper.management.urls if runner.wrapper is not None else []
-                    log.info("listening", binds=self.urls, management=management, loop=runner.loop_name,
-                             engine=engine)
-                    if runner.state == "serving":
+                    log.info("listening", binds=self.urls, management=self.management_urls,
+                             loop=runner.loop_name, engine=engine)
+                    if runner.state == State.SERVING:
                         runner.notifier.send("READY=1\nSTATUS=serving")
                     view_changed(runner)
                 if not self.shutdown_requested:
                     raise StartupError("the server stopped without being asked to")
             except Exception as exc:
-                runner.post(Event("fail", error=exc))
+                runner.post(Event(EventName.FAIL, error=exc))
             finally:
                 self.done.set()
 
@@ -78,12 +82,11 @@ class ServerHandle:
         self.server.shutdown()
 
     def cancel(self) -> None:
-        """Stop the server at once (a forced stop, a cancelled startup, a drain that overran): its
-        optional ``abort()`` cuts the connections of a server still running, then its task is
-        cancelled. A server that has already returned (a graceful stop) is left alone."""
-        abort = getattr(self.server, "abort", None)
-        if abort is not None and self.started and not self.done.is_set():
-            abort()
+        """Stop the server at once (a forced stop, a cancelled startup, a drain that overran): an
+        :class:`~resync_fsm.serving.Abortable` server still running has its connections cut, then its
+        task is cancelled. A server that has already returned (a graceful stop) is left alone."""
+        if isinstance(self.server, Abortable) and self.started and not self.done.is_set():
+            self.server.abort()
         self._scope.cancel()
 
 
@@ -91,30 +94,16 @@ async def _serve(server: Server, task_status: trio.TaskStatus[list[str]] = trio.
     await server.serve(task_status=task_status)
 
 
-@activity("serving")
-async def serving(runner: Runner, post: Callable[..., None]) -> None:
-    """Load the app, wrap it with the health endpoints, start the server; while serving, keep
-    retrying failed probes and (``watch_interval``) re-probe the critical ones."""
-    from ..backends import select_backend
-    from ..backends.apps import load_app
-
+@activity(State.SERVING)
+async def serving(runner: Runner, post: Post) -> None:
+    """Compose the serving (the app, the health endpoints, the engine), start its server; while
+    serving, keep retrying failed probes and (``watch_interval``) re-probe the critical ones."""
     assert runner.settings is not None
     settings = runner.settings
-    server = settings.server
-    backend = runner.backend if runner.backend is not None else select_backend(settings)
-    if runner.app is not None:
-        app = runner.app
-    elif getattr(backend, "imports_app", True):
-        app = load_app(server.app, factory=server.factory, app_dir=server.app_dir)
-    else:
-        app = _served_elsewhere  # worker processes import it (server.workers > 1)
-    runner.wrapper = HealthWrapper(app, runner, livez=server.livez_path, readyz=server.readyz_path,
-                                   status=server.status_path, limit=server.limit_concurrency,
-                                   metrics=runner.metrics, metrics_path=server.metrics_path,
-                                   public_status=public_status(settings, app),
-                                   public_metrics=not server.management_bind)
-    runner.server = handle = ServerHandle(backend(runner.wrapper, settings, runner.fault_while_serving))
-    if hasattr(handle.server, "view_changed"):
+    composed = compose(settings, runner.view, runner.fault_while_serving, engine=runner.backend, app=runner.app,
+                       metrics=runner.metrics)
+    runner.server = handle = ServerHandle(composed.server, composed)
+    if isinstance(handle.server, FollowsView):
         runner.listeners.append(lambda move: view_changed(runner))
     if runner.freeze_gc:
         # Everything imported and built so far lives as long as the process. Frozen, a full collection
@@ -131,13 +120,9 @@ async def serving(runner: Runner, post: Callable[..., None]) -> None:
 
 def view_changed(runner: Runner) -> None:
     """Tell a server of several processes that the state or readiness may have changed (a no-op otherwise)."""
-    changed = getattr(runner.server.server if runner.server else None, "view_changed", None)
-    if changed is not None:
-        changed()
-
-
-async def _served_elsewhere(scope: Scope, receive: Receive, send: Send) -> None:
-    raise RuntimeError("the app is served by worker processes, not this one")
+    server = runner.server.server if runner.server else None
+    if isinstance(server, FollowsView):
+        server.view_changed()
 
 
 async def _retry_until_ok(runner: Runner, settings: Settings) -> None:

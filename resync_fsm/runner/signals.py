@@ -19,18 +19,21 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import trio
 
+from ..lifecycle import State
 from ..logs import get_logger
+from ..serving import Reloadable
 from ..signal_buffer import HANDLED, take
 
 if TYPE_CHECKING:
     from .core import Runner
 
-__all__ = ["DEFAULT_FORCE_SIGNAL", "HANDLED", "on_signal", "start_watching"]
+__all__ = ["DEFAULT_FORCE_SIGNAL", "HANDLED", "on_signal", "reload", "start_watching"]
 
 log = get_logger("resync_fsm.signals")
 
@@ -70,7 +73,7 @@ def _readiness_at_once(runner: Runner) -> None:
             continue
 
         def handler(n: int, frame: FrameType | None, forward: Any = trio_handler) -> None:
-            runner.stop_requested = True
+            runner.ending.stop_requested = True
             forward(n, frame)
 
         signal.signal(signum, handler)
@@ -86,9 +89,32 @@ def on_signal(runner: Runner, signum: int) -> None:
         log.warning("signal_ignored", signal=name, state=runner.state, reason=_IGNORED[signum])
         return
     log.info("signal_received", signal=name, state=runner.state)
-    starting = runner.state in ("created", "validating", "probing")
+    starting = runner.state in (State.CREATED, State.VALIDATING, State.PROBING)
     if signum == signal.SIGQUIT or (signum == signal.SIGINT and starting):
         runner.request_drain(signum)  # through draining (nothing to drain yet), then forced: 128 + n
         runner.request_drain(signum, force=True)
     else:
-        runner.request_drain(signum, force=signum == signal.SIGINT and runner.state == "draining")
+        runner.request_drain(signum, force=signum == signal.SIGINT and runner.state == State.DRAINING)
+
+
+def reload(runner: Runner) -> None:
+    """SIGHUP's action (:meth:`~.core.Runner.request_reload`): a :class:`~resync_fsm.serving.Reloadable`
+    server reloads, with systemd told ``RELOADING=1`` then ``READY=1`` (``Type=notify-reload``); else it
+    is logged and ignored. The state stays ``serving`` throughout: a reload never stops serving."""
+    server = runner.server.server if runner.server else None
+    if not isinstance(server, Reloadable) or runner.state != State.SERVING:
+        reason = ("reload needs worker processes (server.workers > 1); nothing to reload in-process"
+                  if not isinstance(server, Reloadable) else f"nothing to reload while {runner.state}")
+        log.warning("signal_ignored", signal="SIGHUP", state=runner.state, reason=reason)
+        return
+    log.info("signal_received", signal="SIGHUP", state=runner.state, action="reload")
+
+    async def reloading() -> None:
+        runner.notifier.send(f"RELOADING=1\nMONOTONIC_USEC={time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000}"
+                             "\nSTATUS=reloading")
+        try:
+            await server.reload()
+        finally:
+            runner.notifier.send(f"READY=1\nSTATUS={runner.state}")
+
+    runner.nursery.start_soon(reloading)

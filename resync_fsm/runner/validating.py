@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..compat import remember_validated_settings
+from ..lifecycle import EventName, State
 from ..logs import get_logger
-from .activities import activity
+from .activities import Post, activity
 
 if TYPE_CHECKING:
     from .core import Runner
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 log = get_logger("resync_fsm.runner")
 
 
-@activity("validating")
-async def validating(runner: Runner, post: Callable[..., None]) -> None:
+@activity(State.VALIDATING)
+async def validating(runner: Runner, post: Post) -> None:
     """``runner.load()`` once; log each settings warning; post ``settings_valid``.
 
     A :class:`~resync_fsm.errors.ConfigurationValidationError` fails the lifecycle (78).
@@ -27,7 +27,8 @@ async def validating(runner: Runner, post: Callable[..., None]) -> None:
     if settings.server.metrics and runner.metrics is None:
         from ..web.metrics import RunnerMetrics  # prometheus_client: only for a runner that serves
 
-        runner.metrics = RunnerMetrics(runner)
+        runner.metrics = metrics = RunnerMetrics(runner.view, history=runner.lifecycle.history)
+        runner.listeners.append(metrics.on_move)
     for warning in settings.warnings():
         log.warning("settings_warning", warning=warning)
-    post("settings_valid")
+    post(EventName.SETTINGS_VALID)

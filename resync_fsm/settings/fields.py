@@ -103,13 +103,14 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "max_requests_jitter", p.integer(0, 1_000_000_000), 0,
        "Up to this many requests added at random to each worker's max_requests, so that workers do "
        "not all recycle at once (Gunicorn's --max-requests-jitter).", flag="--max-requests-jitter"),
-    _f("server", "graceful_timeout", _seconds, 25.0,
-       "Seconds in-flight requests get to finish once the listener closes (0: cut them at once).",
-       flag="--graceful-timeout"),
+    _f("server", "graceful_timeout", _seconds, 20.0,
+       "Seconds in-flight requests get to finish once the listener closes (0: cut them at once). With "
+       "drain_delay and shutdown_timeout the defaults make a 25 s drain, inside Kubernetes' default 30 s "
+       "grace period.", flag="--graceful-timeout"),
     _f("server", "drain_delay", _seconds, 0.0,
        "Seconds /readyz answers 503 while the listener still serves, before it closes.",
        flag="--drain-delay"),
-    _f("server", "shutdown_timeout", _positive_seconds, 10.0,
+    _f("server", "shutdown_timeout", _positive_seconds, 5.0,
        "Seconds the app's lifespan shutdown may take (above 0: with 0 every stop would time out)."),
     _f("server", "watch_interval", _seconds, 0.0,
        "While serving, re-run the critical probes every this many seconds (0: off); "
@@ -117,7 +118,8 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "termination_grace", _seconds, None,
        "The orchestrator's grace period before it kills the process (Kubernetes: "
        "terminationGracePeriodSeconds, 30 by default); a warning at validation when "
-       "drain_delay + graceful_timeout + shutdown_timeout exceed it."),
+       "drain_delay + graceful_timeout + shutdown_timeout exceed it. Under Kubernetes "
+       "(KUBERNETES_SERVICE_HOST set) 30 unless set."),
     _f("server", "management_bind", p.string_list(p.bind_address), (),
        "Addresses of the management listener (as bind): it answers the health endpoints, status_path, "
        "the status page at / and metrics_path, and nothing else (Spring Boot's management port). "
@@ -137,6 +139,19 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "app_dir", sf.directory, ".",
        "Directory put first on the import path before the app is imported (default: the working "
        "directory, for the console script as for python -m; Uvicorn's --app-dir).", flag="--app-dir"),
+    _f("server", "reload", p.boolean, False,
+       "Development mode: serve a new generation of the app, freshly imported, when a watched file "
+       "changes (Uvicorn's --reload); not with workers above 1, and a warning in production.",
+       flag="--reload"),
+    _f("server", "reload_dirs", p.string_list(sf.directory), (".",),
+       "Directories watched with reload (Uvicorn's --reload-dir; default: the working directory).",
+       flag="--reload-dir", repeatable=True),
+    _f("server", "reload_includes", p.string_list(p.text()), ("*.py",),
+       "Glob patterns of the files whose change reloads (Uvicorn's --reload-include and default).",
+       flag="--reload-include", repeatable=True),
+    _f("server", "reload_excludes", p.string_list(p.text()), (".*", ".py[cod]", ".sw.*", "~*"),
+       "Glob patterns of the files never watched, over reload_includes (Uvicorn's --reload-exclude "
+       "and defaults).", flag="--reload-exclude", repeatable=True),
     _f("server", "lifespan", p.choice("auto", "on", "off"), "auto",
        "The app's ASGI lifespan: auto (run it; an app that raises before reading a message does not "
        "speak it), on (that is an error) or off (never run it), as Uvicorn's --lifespan.",
@@ -189,6 +204,10 @@ FIELDS: tuple[Field, ...] = (
     _f("log", "format", p.choice("auto", "console", "json"), "auto",
        "console (readable), json, or auto: console on a TTY, json otherwise.",
        flag="--log-format"),
+    _f("log", "config", sf.log_config, None,
+       "Your own stdlib logging configuration, applied over the runner's (Uvicorn's --log-config): "
+       "dictConfig as .json or .yaml, else fileConfig INI. Unset: the engines' loggers as the "
+       "runner's events; the root logger is the app's, left alone.", flag="--log-config"),
     # [tls]
     _f("tls", "certfile", sf.readable_file, None,
        "PEM certificate chain: with keyfile, every bind serves TLS (HTTP/2 and HTTP/1.1 by ALPN). An "

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import ConfigurationValidationError
 from ..redaction import redact_url, register_secret, scrub, scrub_data
-from . import activation
+from . import activation, kubernetes
 from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
 from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
@@ -91,6 +91,7 @@ def load_settings(
     notes += lone_service_links(values, picked)
     _resync_bind(values, picked)
     activation.default_bind(values, picked, src.environ)
+    kubernetes.default_grace(values, picked, src.environ)
     sections = {
         name: section_class(name)(
             **{k.split(".", 1)[1]: Parsed(v) for k, v in values.items() if k.startswith(name + ".")}

@@ -71,6 +71,10 @@ class ServerSettings:
     metrics: bool = attrs.field(default=None, converter=_table)
     metrics_path: str = attrs.field(default=None, converter=_table)
     app_dir: str = attrs.field(default=None, converter=_table)
+    reload: bool = attrs.field(default=None, converter=_table)
+    reload_dirs: tuple[str, ...] = attrs.field(default=None, converter=_table)
+    reload_includes: tuple[str, ...] = attrs.field(default=None, converter=_table)
+    reload_excludes: tuple[str, ...] = attrs.field(default=None, converter=_table)
     lifespan: str = attrs.field(default=None, converter=_table)
     startup_timeout: float = attrs.field(default=None, converter=_table)
     forwarded_allow_ips: tuple[str, ...] = attrs.field(default=None, converter=_table)
@@ -102,10 +106,11 @@ class StartupSettings:
 
 @attrs.frozen(field_transformer=section_fields("log"))
 class LogSettings:
-    """``[log]``: level (debug … critical, lower case) and format (auto, console, json)."""
+    """``[log]``: level (debug … critical, lower case), format (auto, console, json) and the user's config file."""
 
     level: str = attrs.field(default=None, converter=_table)
     format: str = attrs.field(default=None, converter=_table)
+    config: str | None = attrs.field(default=None, converter=_table)
 
 
 @attrs.frozen(field_transformer=section_fields("tls"))
@@ -229,16 +234,9 @@ class Settings:
 
     def warnings(self) -> list[str]:
         """Settings that are valid but likely wrong, one sentence each, for the runner to log as warnings."""
-        out = list(self.notes)
-        server = self.server
-        budget = server.drain_delay + server.graceful_timeout + server.shutdown_timeout
-        if server.termination_grace is not None and budget > server.termination_grace:
-            out.append(
-                f"drain_delay + graceful_timeout + shutdown_timeout = {budget:g} s exceeds "
-                f"termination_grace = {server.termination_grace:g} s: the orchestrator would kill "
-                "the process mid-drain; raise its grace period or lower these"
-            )
-        return out
+        from .advice import warnings
+
+        return warnings(self)
 
     def redacted(self) -> dict[str, Any]:
         """Every setting as plain JSON-able data, secrets masked: for ``config`` and ``/status``.

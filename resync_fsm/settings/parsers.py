@@ -22,9 +22,12 @@ __all__ = [
     "bind_address",
     "boolean",
     "choice",
+    "choices_of",
+    "describe",
     "engine_name",
     "integer",
     "loop_name",
+    "metavar_of",
     "number",
     "service_port",
     "status_spec",
@@ -33,6 +36,26 @@ __all__ = [
     "url",
     "url_path",
 ]
+
+
+# What each parser takes, for the flags' help: parser -> (metavar, choices). See :func:`describe`.
+_DESCRIBED: dict[Parser, tuple[str, tuple[str, ...]]] = {}
+
+
+def describe(parse: Parser, metavar: str = "", choices: tuple[str, ...] = ()) -> Parser:
+    """Record what ``parse`` takes (``"INT"``, or its ``choices``) for ``--help``; returns ``parse``."""
+    _DESCRIBED[parse] = (metavar or "{" + ",".join(choices) + "}", choices)
+    return parse
+
+
+def metavar_of(parse: Parser) -> str:
+    """The metavar :func:`describe` recorded for ``parse`` (``"VALUE"`` when none was)."""
+    return _DESCRIBED.get(parse, ("VALUE", ()))[0]
+
+
+def choices_of(parse: Parser) -> tuple[str, ...]:
+    """The choices :func:`describe` recorded for ``parse`` (empty when it takes no fixed set)."""
+    return _DESCRIBED.get(parse, ("", ()))[1]
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -77,7 +100,7 @@ def number(*, minimum: float = 0.0, above: bool = False, maximum: float = MAX_SE
             raise Invalid(expected)
         return float(value)
 
-    return parse
+    return describe(parse, "SECONDS")
 
 
 def integer(lo: int, hi: int) -> Parser:
@@ -90,7 +113,7 @@ def integer(lo: int, hi: int) -> Parser:
             raise Invalid(expected)
         return result
 
-    return parse
+    return describe(parse, "INT")
 
 
 def service_port(lo: int, hi: int) -> Parser:
@@ -130,7 +153,7 @@ def choice(*options: str) -> Parser:
             return value.strip().lower()
         raise Invalid("one of " + ", ".join(options))
 
-    return parse
+    return describe(parse, choices=options)
 
 
 def _installed(name: str, otherwise: str) -> None:
@@ -141,9 +164,13 @@ def _installed(name: str, otherwise: str) -> None:
         raise Invalid(f"{otherwise}: {name} is not installed (pip install 'resync_fsm[{name}]')")
 
 
+LOOPS = ("asyncio", "uvloop", "trio")
+ENGINES = ("hypercorn", "uvicorn")
+
+
 def loop_name(value: Any) -> str:
     """``asyncio``, ``uvloop`` (only when installed) or ``trio``."""
-    name = choice("asyncio", "uvloop", "trio")(value)
+    name = choice(*LOOPS)(value)
     if name == "uvloop":
         _installed("uvloop", "asyncio or trio")
     return str(name)
@@ -151,10 +178,18 @@ def loop_name(value: Any) -> str:
 
 def engine_name(value: Any) -> str:
     """``hypercorn`` or ``uvicorn`` (only when installed: the ``resync_fsm[uvicorn]`` extra)."""
-    name = choice("hypercorn", "uvicorn")(value)
+    name = choice(*ENGINES)(value)
     if name == "uvicorn":
         _installed("uvicorn", "hypercorn")
     return str(name)
+
+
+describe(app_ref, "MODULE:ATTR")
+describe(bind_address, "ADDRESS")
+describe(url_path, "PATH")
+describe(loop_name, choices=LOOPS)
+describe(engine_name, choices=ENGINES)
+describe(boolean, "BOOL")
 
 
 def text(*, min_length: int = 1) -> Parser:
@@ -164,7 +199,7 @@ def text(*, min_length: int = 1) -> Parser:
             raise Invalid(f"a string of at least {min_length} character(s)")
         return value
 
-    return parse
+    return describe(parse, "TEXT")
 
 
 def string_list(item: Parser) -> Parser:
@@ -182,6 +217,6 @@ def string_list(item: Parser) -> Parser:
             raise Invalid("a non-empty list")
         return tuple(item(v) for v in items)
 
-    return parse
+    return describe(parse, metavar_of(item))
 
 

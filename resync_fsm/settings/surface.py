@@ -17,13 +17,14 @@ import ssl
 from typing import Any
 
 from ..errors import Invalid
-from .parsers import boolean, url_path
+from .parsers import boolean, describe, url_path
 
 __all__ = [
     "CLIENT_CERT_MODES",
     "directory",
     "exposure",
     "file_mode",
+    "log_config",
     "owner",
     "peer_list",
     "readable_file",
@@ -52,6 +53,19 @@ def readable_file(value: Any) -> str:
         raise Invalid(expected + " (it does not exist, is not a file, or is not readable)") from None
     if not os.path.isfile(path):
         raise Invalid(expected + " (it is not a regular file)")
+    return path
+
+
+def log_config(value: Any) -> str:
+    """``log.config``: a readable JSON, YAML or INI logging configuration that parses (see
+    :mod:`resync_fsm.log_config`); returned as given."""
+    from ..log_config import read_log_config
+
+    path = readable_file(value)
+    try:
+        read_log_config(path)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
     return path
 
 
@@ -165,3 +179,14 @@ def exposure(value: Any) -> bool | None:
         return boolean(value)
     except Invalid:
         raise Invalid("true, false or auto") from None
+
+
+describe(readable_file, "FILE")
+describe(log_config, "FILE")
+describe(directory, "DIR")
+describe(tls_ciphers, "CIPHERS")
+describe(peer_list, "IPS")
+describe(root_path, "PATH")
+describe(file_mode, "MODE")
+describe(owner, "USER[:GROUP]")
+describe(exposure, choices=("true", "false", "auto"))

@@ -69,6 +69,9 @@ def url(*schemes: str) -> Parser:
 def bind_address(value: Any) -> str:
     """``host:port``, ``[v6]:port``, ``unix:/path`` or ``fd://N``; port 0 picks a free one.
 
+    ``:port`` is every IPv4 interface, as Hypercorn binds it (returned as ``0.0.0.0:port``);
+    a bare ``port`` is refused with what to write instead (Hypercorn would take it for a host).
+
     ``fd://N`` is a listening socket this process inherited as descriptor ``N``
     (systemd socket activation, as Hypercorn and Gunicorn take it): it must be
     an open socket now, or :class:`Invalid` says so.
@@ -91,7 +94,12 @@ def bind_address(value: Any) -> str:
         if not _listening(int(text[5:])):
             raise Invalid(f"'fd://N' with N a listening socket's descriptor: {text[5:]} is not one in this process")
         return text
+    if re.fullmatch(r"[0-9]{1,5}", text, re.ASCII):  # Hypercorn reads '8000' as a host: say what to write
+        raise Invalid(f"'host:port': for port {text} on every interface '0.0.0.0:{text}' (or ':{text}'), "
+                      f"on this machine only '127.0.0.1:{text}' (or --port {text})")
     host, sep, port = text.rpartition(":")
+    if sep and not host and re.fullmatch(r"[0-9]{1,5}", port, re.ASCII):
+        host, text = "0.0.0.0", "0.0.0.0" + text  # ':8000': every IPv4 interface, as Hypercorn binds ('', 8000)
     if not sep or not host or not re.fullmatch(r"[0-9]{1,5}", port, re.ASCII) or int(port) > 65535:
         raise Invalid(expected)
     if host.startswith("[") != host.endswith("]"):

@@ -10,7 +10,13 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-__all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send", "send_body", "send_json"]
+__all__ = ["STATUS_EXTENSION", "STATUS_PAGE_EXTENSION", "ASGIApp", "Message", "Receive", "Scope", "Send", "send_body",
+           "send_json"]
+
+# The scope extensions the health wrapper passes to the app (resync_fsm.web.health): the runner's
+# status (a callable returning the /status document), and whether this listener may show the status page.
+STATUS_EXTENSION = "resync_fsm.status"
+STATUS_PAGE_EXTENSION = "resync_fsm.status_page"
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -11,27 +11,12 @@ message helpers the wrapper needs: the server's lifespan answered, and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from .asgi import Message, Receive, Scope, Send, send_body, send_json
+from .view import HealthView
 
 __all__ = ["Endpoints", "HealthView", "answer_lifespan", "with_close"]
-
-
-class HealthView(Protocol):
-    """What the endpoints read; the runner provides it."""
-
-    def live(self) -> tuple[bool, str]:
-        """(live, state): false only once the lifecycle failed."""
-        ...
-
-    def ready(self) -> tuple[bool, str]:
-        """(ready, state): true only while serving with every critical probe ok."""
-        ...
-
-    def status(self) -> dict[str, Any]:
-        """The ``/status`` document (JSON-ready, nothing secret)."""
-        ...
 
 
 class Endpoints:

@@ -73,7 +73,7 @@ def public_status(settings: Any, app: object) -> bool:
     """Whether the public listeners serve ``status_path`` and the status page (``server.expose_status``;
     unset: only the built-in app, whose page is its whole content, and only without a management
     listener — docs/operations.md "Exposure")."""
-    from .app import app as builtin
+    from .status_app import app as builtin
 
     expose = settings.server.expose_status
     if expose is not None:

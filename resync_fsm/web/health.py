@@ -6,18 +6,15 @@ scope extension ``resync_fsm.status`` (a callable: the app can see
 ``"draining"``), and whether the status page may be shown on this listener as
 ``resync_fsm.status_page`` (a bool), which the built-in app reads.
 
-Exposure (issue 13, docs/operations.md "Exposure"): a public listener answers
-``/livez`` and ``/readyz``, ``/status`` only with ``public_status`` and
-``/metrics`` only with ``public_metrics``, and passes the rest to the app. A
-management listener (:mod:`.exposure`, Spring Boot's management port) answers
-the health endpoints, ``/status``, ``/metrics`` and the status page at ``/``,
-404 for anything else: nothing on it reaches the app.
+Exposure (issue 13, docs/operations.md "Exposure"): a public listener answers ``/livez``
+and ``/readyz``, ``/status`` only with ``public_status`` and ``/metrics`` only with
+``public_metrics``, and passes the rest to the app. A management listener (:mod:`.exposure`,
+Spring Boot's management port) answers those and the status page at ``/``, 404 for anything else.
 
-It also carries the drain's per-connection duties (DESIGN §5): it counts the
-requests and websockets in flight and the requests cut by the graceful
-timeout; while draining every HTTP/1.x response carries ``Connection: close``
-(so a proxy does not reuse a connection that is about to close, and a busy
-keep-alive client does not hold the drain); when the listener closes, open
+It also carries the drain's per-connection duties (DESIGN §5): it counts the requests and
+websockets in flight and the requests cut by the graceful timeout; while draining every HTTP/1.x
+response carries ``Connection: close`` (so a proxy does not reuse a connection that is about to
+close, and a busy keep-alive client does not hold the drain); when the listener closes, open
 websockets get a 1001 close (:mod:`.websockets`).
 """
 from __future__ import annotations
@@ -26,17 +23,16 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
-from .asgi import ASGIApp, Message, Receive, Scope, Send, send_body
-from .endpoints import Endpoints, HealthView, answer_lifespan, with_close
+from .asgi import STATUS_EXTENSION, STATUS_PAGE_EXTENSION, ASGIApp, Message, Receive, Scope, Send, send_body
+from .endpoints import Endpoints, answer_lifespan, with_close
 from .exposure import Listeners
+from .view import HealthView
 
 if TYPE_CHECKING:
     from .metrics import RunnerMetrics
 
 __all__ = ["STATUS_EXTENSION", "STATUS_PAGE_EXTENSION", "HealthView", "HealthWrapper"]
 
-STATUS_EXTENSION = "resync_fsm.status"
-STATUS_PAGE_EXTENSION = "resync_fsm.status_page"
 
 _Route = Callable[[Scope, Send], Awaitable[None]]
 
@@ -87,6 +83,8 @@ class HealthWrapper:
         self._management_routes: dict[str, _Route] = {livez: endpoints.livez, readyz: endpoints.readyz,
                                                      status: endpoints.status, "/": endpoints.page}
         self.metrics = metrics
+        if metrics is not None:
+            metrics.traffic = self  # /metrics reads the requests in flight and cut here
         self._observe = None if metrics is None else metrics.observe_request
         self._roles: dict[str, str] = {}  # path -> the endpoint's role, counted per hit
         if metrics is not None:
@@ -104,7 +102,7 @@ class HealthWrapper:
         self._management = bool(self.management)
 
     def answer_server_lifespan(self, state: dict[str, Any]) -> None:
-        """resync_fsm runs the app's lifespan itself (:mod:`~resync_fsm.backends.lifespan`, which calls
+        """resync_fsm runs the app's lifespan itself (:mod:`~resync_fsm.serving.lifespan`, which calls
         :attr:`app`): from now on the server's own lifespan scope is answered here, never reaching the
         app, and ``state`` (the app's lifespan state) is copied into each request's scope, as ASGI's
         lifespan state extension asks of a server."""

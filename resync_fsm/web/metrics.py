@@ -27,23 +27,24 @@ roles, signal and error class names. The families are listed in docs/operations.
 
 from __future__ import annotations
 
-import signal
 import time
 from bisect import bisect_left
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Protocol
 
 from ..lifecycle import STATES, TRANSITIONS, Move
 from ..probes.results import REASONS, ProbeResult
+from ..version import __version__
 from .asgi import Scope, Send, send_body
+from .view import LifecycleView
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-    from ..probes import ProbeBoard
-    from ..runner import Runner
+    from ..probes.results import ProbeBoard
 
-__all__ = ["CONTENT_TYPE", "HTTP_METHODS", "PROBE_BUCKETS", "REQUEST_BUCKETS", "Durations", "RunnerMetrics"]
+__all__ = ["CONTENT_TYPE", "HTTP_METHODS", "PROBE_BUCKETS", "REQUEST_BUCKETS", "Durations", "RunnerMetrics",
+           "Traffic"]
 
 # prometheus_client's CONTENT_TYPE_LATEST (the text format 0.0.4), pinned by tests/test_metrics.py.
 CONTENT_TYPE = b"text/plain; version=0.0.4; charset=utf-8"
@@ -83,18 +84,28 @@ class Durations:
         return sum(self.counts)
 
 
-class RunnerMetrics:
-    """The counts of one :class:`~resync_fsm.runner.Runner`, and its ``/metrics`` endpoint.
+class Traffic(Protocol):
+    """What the metrics read of the requests in flight (the health wrapper)."""
 
-    Built once the settings are valid (``server.metrics``); it replays the
-    transitions made so far and then follows ``runner.listeners``. ``clock``
+    in_flight: int
+    cut: int
+
+
+class RunnerMetrics:
+    """The counts of one lifecycle, read from ``view`` (:class:`~.view.LifecycleView`), and its ``/metrics`` endpoint.
+
+    Built once the settings are valid (``server.metrics``); it replays ``history``
+    (the transitions made so far) and is then told of each one (:meth:`on_move`, a
+    runner listener); the health wrapper that counts requests sets :attr:`traffic`. ``clock``
     (seconds, monotonic) times the state being lived in; finished visits take
     the runner's own ``Move.elapsed``. Every method runs on the loop that serves
     (counting takes no lock); :attr:`registry` is made at the first scrape.
     """
 
-    def __init__(self, runner: Runner, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.runner = runner
+    def __init__(self, view: LifecycleView, *, history: Iterable[Move] = (),
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.view = view
+        self.traffic: Traffic | None = None
         self.clock = clock
         self.seconds: dict[str, float] = {name: 0.0 for name, _, _ in STATES}
         self.entered = clock()
@@ -111,9 +122,8 @@ class RunnerMetrics:
         self.health: dict[str, int] = dict.fromkeys(HEALTH_ENDPOINTS, 0)
         self._last_probe: dict[str, ProbeResult] = {}
         self._registry: CollectorRegistry | None = None
-        for move in runner.lifecycle.history:
+        for move in history:
             self.on_move(move)
-        runner.listeners.append(self.on_move)
 
     # --- lifecycle ----------------------------------------------------------------
     def on_move(self, move: Move) -> None:
@@ -123,18 +133,7 @@ class RunnerMetrics:
         self.seconds[move.source] += move.elapsed
         self.entered = self.clock()
         if move.dest in ("draining", "failed"):
-            self.exit = (move.dest, self._exit_reason(move.dest))
-
-    def _exit_reason(self, dest: str) -> str:
-        runner = self.runner
-        error = runner.error if dest == "failed" else runner.fault
-        if error is not None:
-            return type(error).__name__
-        if dest == "failed":
-            return "StartupError"
-        if runner.drain_signal is not None:
-            return signal.Signals(runner.drain_signal).name
-        return "request"
+            self.exit = (move.dest, self.view.exit_reason(move.dest))
 
     # --- probes -------------------------------------------------------------------
     def watch_board(self, board: ProbeBoard) -> None:
@@ -202,9 +201,7 @@ class RunnerMetrics:
         """The labels of ``resync_fsm_build_info``: version, loop, python."""
         import platform
 
-        from .. import __version__
-
-        return {"version": __version__, "loop": self.runner.loop_name, "python": platform.python_version()}
+        return {"version": __version__, "loop": self.view.loop_name, "python": platform.python_version()}
 
 
 def _flag(value: bool) -> str:

@@ -2,7 +2,7 @@
 
 Imported at the first scrape only (:attr:`~.metrics.RunnerMetrics.registry`):
 one :class:`~prometheus_client.registry.Collector` reads
-:class:`~.metrics.RunnerMetrics` and the runner at scrape time and yields the
+:class:`~.metrics.RunnerMetrics` and the lifecycle view at scrape time and yields the
 families docs/operations.md "Metrics" lists (custom collectors, as
 prometheus_client documents them for values the application holds). Counters
 carry no ``_created`` series.
@@ -65,14 +65,14 @@ def _histogram(name: str, documentation: str, labels: list[str],
 
 
 class _Collector(Collector):
-    """Every family, read from the counts and the runner when scraped."""
+    """Every family, read from the counts and the lifecycle view when scraped."""
 
     def __init__(self, metrics: RunnerMetrics) -> None:
         self.metrics = metrics
 
     def collect(self) -> Iterator[Metric]:
-        metrics, runner = self.metrics, self.metrics.runner
-        current = runner.state
+        metrics, view = self.metrics, self.metrics.view
+        current = view.state
         living = 0.0 if current in FINAL_STATES else metrics.clock() - metrics.entered
         yield _gauge("resync_fsm_state", "1 for the lifecycle's current state, 0 for the others.", ["state"],
                      (((name,), 1 if name == current else 0) for name, _, _ in STATES))
@@ -86,10 +86,10 @@ class _Collector(Collector):
                      ["state", "reason"], [(metrics.exit, 1)] if metrics.exit else [])
         info = metrics.build_info()
         yield _gauge("resync_fsm_build_info", "The running build (1).", list(info), [(tuple(info.values()), 1)])
-        yield GaugeMetricFamily("resync_fsm_ready", "1 while /readyz answers 200.", value=1 if runner.ready()[0] else 0)
+        yield GaugeMetricFamily("resync_fsm_ready", "1 while /readyz answers 200.", value=1 if view.ready()[0] else 0)
         yield GaugeMetricFamily("resync_fsm_start_time_seconds", "When the runner started, seconds since the epoch.",
-                                value=runner.started_wall)
-        expiry = runner.settings.tls.not_after if runner.settings is not None else None
+                                value=view.started_wall)
+        expiry = view.certificate_expiry
         yield _gauge("resync_fsm_tls_certificate_expiry_seconds", "When the served TLS certificate (tls.certfile) "
                      "expires, its notAfter in seconds since the epoch; absent without TLS.", [],
                      [((), expiry)] if expiry is not None else [])
@@ -110,7 +110,7 @@ class _Collector(Collector):
         yield _counter("resync_fsm_health_requests_total", "Requests answered by the runner's own endpoints "
                        "(livez, readyz, status, metrics).", ["endpoint"],
                        (((endpoint,), count) for endpoint, count in metrics.health.items()))
-        wrapper = runner.wrapper
+        wrapper = metrics.traffic
         yield GaugeMetricFamily("resync_fsm_requests_in_flight", "HTTP requests and websockets the app is handling.",
                                 value=wrapper.in_flight if wrapper else 0)
         yield CounterMetricFamily("resync_fsm_requests_cut_total", "Requests and websockets cancelled when the "

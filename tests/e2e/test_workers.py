@@ -200,7 +200,8 @@ async def test_a_retired_worker_answers_every_connection_it_accepted_however_lat
         server_env: dict[str, str], request: pytest.FixtureRequest) -> None:
     if server_env["RESYNC_FSM_SERVER_LOOP"] == "trio":
         request.applymarker(pytest.mark.xfail(
-            reason="Hypercorn on trio stops accepting and closes idle connections at once (resync_fsm.worker)"))
+            reason="Hypercorn on trio stops accepting and closes idle connections at once "
+                   "(resync_fsm.serving.workers.child)"))
     """A worker told to drain by a reload (or a recycle: the same drain) stops accepting, then answers
     each connection it had accepted, with ``Connection: close``: one whose request had not arrived
     (or been read) when the drain began, one with half a request head, an idle keep-alive one. Closing
@@ -241,7 +242,7 @@ async def test_a_failed_tls_handshake_does_not_hold_a_retiring_worker(tmp_path: 
     """A connection whose TLS handshake failed never tells its protocol ``connection_lost``; a retiring
     worker must not wait for it (it would hold every recycle for graceful_timeout)."""
     if loop == "trio":
-        return  # Hypercorn on trio: the retiring worker does not count connections (resync_fsm.worker)
+        return  # Hypercorn on trio: the retiring worker does not count connections (resync_fsm.serving.workers.child)
     certs = make_certs(tmp_path)
     async with running("--app", "tests.e2e.apps:pid_app", *WORKERS, "--certfile", str(certs.cert),
                        "--keyfile", str(certs.key), RESYNC_FSM_SERVER_LOOP=loop) as cli:

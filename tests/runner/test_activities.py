@@ -26,13 +26,13 @@ def test_a_second_activity_for_a_state_is_refused() -> None:
 
 
 def test_the_runner_imports_no_backend() -> None:
-    """The runner talks to servers through backends.interface only; Hypercorn and Uvicorn, and
-    their backend modules, are imported when serving selects one (issue 10)."""
+    """The runner talks to servers through the serving package's front only; Hypercorn and Uvicorn, and
+    their engine subpackages, are imported when serving selects one (issue 10)."""
     import subprocess
     import sys
 
     code = ("import sys, resync_fsm.runner, resync_fsm.runner.activities as a; a._load(); "
             "print(sorted(m for m in sys.modules if m.startswith(('hypercorn', 'uvicorn', "
-            "'resync_fsm.backends.hypercorn', 'resync_fsm.backends.uvicorn', 'resync_fsm.backends.workers'))))")
+            "'resync_fsm.serving.hypercorn', 'resync_fsm.serving.uvicorn', 'resync_fsm.serving.workers'))))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == "[]"

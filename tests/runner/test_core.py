@@ -159,7 +159,7 @@ async def test_event_illegal_in_state_is_ignored(autojump_clock: trio.abc.Clock)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(runner.run)
         await runner.wait_for_state("probing")
-        runner._post(Event("drained"))
+        runner.post(Event("drained"))
         await trio.testing.wait_all_tasks_blocked()
         assert runner.state == "probing"
         runner.request_drain()

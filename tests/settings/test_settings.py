@@ -235,7 +235,8 @@ def test_probe_settings_from_toml(tmp_path: Path) -> None:
 
 def test_field_defaults_match_design() -> None:
     assert field("server.bind").default == ("127.0.0.1:8000",)
-    assert field("server.graceful_timeout").default == 25.0
+    assert field("server.graceful_timeout").default == 20.0  # with shutdown_timeout 5: inside Kubernetes' 30 s
+    assert field("server.shutdown_timeout").default == 5.0
     assert field("server.drain_delay").default == 0.0
     assert field("startup.timeout").default == 30.0
     assert field("startup.fail_fast").default is True
@@ -253,8 +254,9 @@ def test_config_command_shows_values_and_sources(tmp_path: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert f"drain_delay = 2.0  # {tmp_path / 'resync_fsm.toml'} [server.drain_delay]" in out
     assert "graceful_timeout = 7.0  # flag --graceful-timeout" in out
-    assert 'tws_password = "***"  # env TWS_PASSWORD' in out
-    assert 'redis_url = "redis://***@cache:6379/0"  # env REDIS_URL' in out
+    assert "# tws_password: a secret, not shown (env TWS_PASSWORD): set TWS_PASSWORD in the environment" in out
+    assert ('# redis_url = "redis://***@cache:6379/0": holds a password, not shown (env REDIS_URL): '
+            "set REDIS_URL in the environment") in out
     assert "config-cmd-secret" not in out and "config-cmd-pw" not in out
     assert main(["config", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sources"]["server.drain_delay"].endswith("[server.drain_delay]")

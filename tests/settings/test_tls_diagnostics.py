@@ -120,7 +120,7 @@ def test_the_expiry_gauge_holds_notafter(tmp_path: Path) -> None:
         return Settings(tls=tls)
 
     runner = Runner(load, handle_signals=False)
-    metrics = RunnerMetrics(runner)
+    metrics = RunnerMetrics(runner.view)
     def samples() -> list[str]:
         return [line for line in metrics.render().decode().splitlines()
                 if line.startswith("resync_fsm_tls_certificate_expiry_seconds ")]

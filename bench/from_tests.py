@@ -1,0 +1,17 @@
+"""What the benchmarks share with the tests, one definition each: the only module of bench/ that imports ``tests``.
+
+Free loopback ports and endpoints that never answer (tests/servers.py), the load behind a lagging balancer
+(tests/drainload.py), the rolling restart behind HAProxy and its tagged app (tests/e2e/haproxy.py), and the
+stand-in for the runner's health view (tests/fakes.py).
+"""
+
+from __future__ import annotations
+
+from tests.drainload import drain_under_load
+from tests.e2e.haproxy import APP as TAGGED_APP
+from tests.e2e.haproxy import LIMIT, Load, Replica, fetch, haproxy, haproxy_binary, roll
+from tests.fakes import FakeView
+from tests.servers import free_port, silent_endpoints
+
+__all__ = ["LIMIT", "TAGGED_APP", "FakeView", "Load", "Replica", "drain_under_load", "fetch", "free_port", "haproxy",
+           "haproxy_binary", "roll", "silent_endpoints"]

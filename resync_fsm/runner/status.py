@@ -1,0 +1,104 @@
+"""What ``web/`` reads of a runner, built in one place: :class:`RunnerView` and its ``/status`` document.
+
+The health endpoints, the status page and ``/metrics`` answer from a
+:class:`~resync_fsm.web.view.LifecycleView`; this is the runner's. It reads the
+runner's named parts (the lifecycle, the probe board, the :class:`~.outcome.Ending`,
+the server handle), never more, and is the one place the ``/status`` document is
+made (DESIGN §5: nothing secret in it).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..lifecycle import State
+from ..serving import ListsWorkers
+from ..version import __version__
+
+if TYPE_CHECKING:
+    from .core import Runner
+
+__all__ = ["RunnerView", "status_document"]
+
+
+class RunnerView:
+    """The runner as ``web/`` sees it (:class:`~resync_fsm.web.view.LifecycleView`)."""
+
+    def __init__(self, runner: Runner) -> None:
+        self._runner = runner
+
+    @property
+    def state(self) -> State:
+        """The current state."""
+        return self._runner.lifecycle.state
+
+    @property
+    def loop_name(self) -> str:
+        """The app's loop, once known (``trio`` before)."""
+        return self._runner.loop_name
+
+    @property
+    def started_wall(self) -> float:
+        """When the runner was made, seconds since the epoch."""
+        return self._runner.started_wall
+
+    @property
+    def certificate_expiry(self) -> float | None:
+        """The served certificate's notAfter (seconds since the epoch); ``None`` without TLS or settings."""
+        settings = self._runner.settings
+        return settings.tls.not_after if settings is not None else None
+
+    def live(self) -> tuple[bool, str]:
+        """Liveness: true unless failed; and the state."""
+        state = self.state
+        return state != State.FAILED, state
+
+    def ready(self) -> tuple[bool, str]:
+        """Readiness: true only while serving, listening, with every critical probe ok, and no stop asked."""
+        runner = self._runner
+        state = self.state
+        ok = state == State.SERVING and not runner.ending.stop_requested and bool(runner.binds) \
+            and runner.board.critical_ok
+        return ok, state
+
+    def status(self) -> dict[str, Any]:
+        """The ``/status`` document (:func:`status_document`)."""
+        return status_document(self._runner)
+
+    def exit_reason(self, dest: str) -> str:
+        """Why the lifecycle entered ``dest`` (``draining``, ``failed``): the error's class name, the
+        signal's name, or ``request`` (a drain asked through the API)."""
+        ending = self._runner.ending
+        error = ending.error if dest == State.FAILED else ending.fault
+        if error is not None:
+            return type(error).__name__
+        if dest == State.FAILED:
+            return "StartupError"
+        if ending.drain_signal is not None:
+            return signal.Signals(ending.drain_signal).name
+        return "request"
+
+
+def status_document(runner: Runner) -> dict[str, Any]:
+    """A JSON-ready dict: ``state``, ``since`` (wall clock, s), ``uptime`` (s), ``version``, ``loop``,
+    ``ready``, ``binds`` (public URLs), ``management`` (the management listeners' URLs), ``history``
+    (transitions), ``probes`` (results, targets redacted); with ``server.workers > 1``, ``workers``
+    (pid, generation, slot, state, uptime, requests, restarts)."""
+    handle = runner.server
+    document: dict[str, Any] = {
+        "state": runner.state,
+        "since": runner.lifecycle.since_wall,
+        "uptime": round(time.time() - runner.started_wall, 3),
+        "version": __version__,
+        "loop": runner.loop_name,
+        "ready": runner.view.ready()[0],
+        "binds": runner.binds,
+        "management": handle.management_urls if handle is not None else [],
+        "history": [move.as_dict() for move in runner.lifecycle.history],
+        "probes": runner.board.as_list(),
+    }
+    if handle is not None and isinstance(handle.server, ListsWorkers):
+        document["workers"] = handle.server.workers()
+    return document

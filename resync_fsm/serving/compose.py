@@ -1,0 +1,80 @@
+"""One serving of one app on one engine, composed in one place: :func:`compose`.
+
+The runner calls it in ``serving`` and a worker process
+(:mod:`.workers.child`) calls it for its own serving: the app loaded
+(:mod:`.loading`), the health wrapper around it (the runner's endpoints, the
+drain's duties, metrics; :class:`~resync_fsm.web.health.HealthWrapper`), and
+the engine's server built over that wrapper (:mod:`.engines`). The middleware
+the engine puts in front (proxy headers, access log: :mod:`.middleware`) is
+added by the engine on the app's loop, once the lifespan state exists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from ..settings.model import Settings
+from ..web.asgi import ASGIApp, Receive, Scope, Send
+from ..web.exposure import public_status
+from ..web.health import HealthWrapper
+from ..web.metrics import RunnerMetrics
+from ..web.view import HealthView
+from .engines import engine_for, imports_app
+from .interface import Engine, OnFault, Server
+from .loading import load_app
+
+__all__ = ["Serving", "compose"]
+
+
+@attrs.define(eq=False)
+class Serving:
+    """What :func:`compose` made: the health ``wrapper`` around the app and the engine's ``server``."""
+
+    wrapper: HealthWrapper
+    server: Server
+
+    @property
+    def management_urls(self) -> list[str]:
+        """The management listeners' URLs, once the server has bound them (empty before, or without any)."""
+        return self.wrapper.management.urls
+
+
+def compose(
+    settings: Settings,
+    view: HealthView,
+    on_fault: OnFault,
+    *,
+    engine: Engine | None = None,
+    app: ASGIApp | None = None,
+    metrics: RunnerMetrics | None = None,
+    wrap_app: Callable[[ASGIApp], ASGIApp] | None = None,
+) -> Serving:
+    """One serving of ``settings.server.app`` (or ``app``) on ``engine`` (default: the one
+    :func:`~.engines.engine_for` picks for the settings), answering the health endpoints from ``view``.
+
+    ``on_fault(error)`` is told of an error while serving (the app's lifespan died); ``metrics``
+    counts requests and serves ``server.metrics_path``; ``wrap_app`` wraps the loaded app (a worker
+    counts its requests). An engine whose processes import the app themselves (the worker
+    supervisor) gets a wrapper around no app. Raises :class:`~resync_fsm.errors.StartupError` when
+    the app does not import (exit 70).
+    """
+    server = settings.server
+    engine = engine if engine is not None else engine_for(settings)
+    if app is None:
+        app = load_app(server.app, factory=server.factory, app_dir=server.app_dir) if imports_app(engine) \
+            else _served_elsewhere
+    shown = public_status(settings, app)
+    if wrap_app is not None:
+        app = wrap_app(app)
+    wrapper = HealthWrapper(app, view, livez=server.livez_path, readyz=server.readyz_path,
+                            status=server.status_path, limit=server.limit_concurrency,
+                            metrics=metrics, metrics_path=server.metrics_path,
+                            public_status=shown,
+                            public_metrics=not server.management_bind)
+    return Serving(wrapper, engine(wrapper, settings, on_fault))
+
+
+async def _served_elsewhere(scope: Scope, receive: Receive, send: Send) -> None:
+    raise RuntimeError("the app is served by worker processes, not this one")

@@ -1,0 +1,154 @@
+"""Every change resync_fsm makes to Hypercorn's classes and functions, applied by one call: :func:`install`.
+
+Each patch wraps one upstream attribute, process-wide, once (idempotent: a
+wrapped attribute carries ``_resync_fsm``), and names the upstream behaviour it
+works around. tests/serving/hypercorn/test_patches.py checks the shape each
+patch relies on against the installed Hypercorn, so an upstream change fails a
+test instead of silently undoing a patch.
+
+- ``H2Protocol.handle``: HTTP/2 send buffers released on close (a descriptor leak).
+- ``parse_socket_addr`` (asyncio and trio TCP servers): ``scope["server"]`` on a unix socket.
+- ``hypercorn.trio.run.TCPServer``: connections tracked, so a forced stop can cut them.
+- ``H11Protocol._check_protocol``: ``Upgrade: h2c`` refused, only once a server has ``h2c = false``.
+"""
+
+from __future__ import annotations
+
+import socket
+import weakref
+from typing import Any
+
+__all__ = ["H2C_ATTRIBUTE", "abort_trio_connections", "install"]
+
+H2C_ATTRIBUTE = "resync_fsm_h2c"  # on a hypercorn Config: False refuses Upgrade: h2c
+
+_open: weakref.WeakSet[Any] = weakref.WeakSet()  # hypercorn.trio connections still open
+
+
+def install(*, h2c: bool = True) -> None:
+    """Apply every patch (idempotent); with ``h2c=False`` also the ``Upgrade: h2c`` refusal, which
+    then sits on every HTTP/1.1 request's path (but acts only for a Config whose :data:`H2C_ATTRIBUTE`
+    is false)."""
+    _release_buffers_on_close()
+    _name_unix_sockets()
+    _track_trio_connections()
+    if not h2c:
+        _refuse_h2c()
+
+
+def _marked(fn: Any, original: Any) -> Any:
+    """``fn`` marked as ours, with the upstream function it wraps as ``__wrapped__`` (functools' name)."""
+    fn._resync_fsm = True
+    fn.__wrapped__ = original
+    return fn
+
+
+def _release_buffers_on_close() -> None:
+    """When an HTTP/2 connection closes, wake every stream still waiting for its send buffer to drain.
+
+    Upstream: Hypercorn's ``H2Protocol`` closes its streams on ``Closed`` but not their send buffers;
+    the send task has exited, so an app still sending (an ``Upgrade: h2c`` request whose client went
+    away is the common case) waits on ``drain()`` forever, its connection task never ends and the
+    socket's descriptor leaks, one per such request (issue 12; tests/e2e/test_request_fds.py).
+    """
+    from hypercorn.events import Closed
+    from hypercorn.protocol.h2 import H2Protocol
+
+    original: Any = H2Protocol.handle
+    if getattr(original, "_resync_fsm", False):
+        return
+
+    async def handle(self: Any, event: Any) -> None:
+        await original(self, event)
+        if isinstance(event, Closed):
+            for buffer in list(self.stream_buffers.values()):
+                await buffer.close()
+
+    H2Protocol.handle = _marked(handle, original)  # type: ignore[method-assign]
+
+
+def _name_unix_sockets() -> None:
+    """A request on a unix socket gets ``scope["server"] = (path, None)``, as on Uvicorn.
+
+    Upstream: Hypercorn leaves ``server`` (and ``client``) ``None`` on a unix socket; the health
+    wrapper tells a management listener from a public one by ``scope["server"]``
+    (docs/operations.md "Exposure"). The wrapped ``parse_socket_addr`` (where Hypercorn's asyncio
+    and trio TCP servers call it) turns an ``AF_UNIX`` address that is a non-empty path into
+    ``(path, None)``; an unnamed peer (every ordinary client) stays ``None``.
+    """
+    import hypercorn.asyncio.tcp_server as on_asyncio
+    import hypercorn.trio.tcp_server as on_trio
+
+    for module in (on_asyncio, on_trio):
+        original: Any = module.parse_socket_addr
+        if getattr(original, "_resync_fsm", False):
+            continue
+
+        def parse_socket_addr(family: int, address: Any, original: Any = original) -> Any:
+            if family == socket.AF_UNIX and isinstance(address, str) and address:
+                return (address, None)
+            return original(family, address)
+
+        module.parse_socket_addr = _marked(parse_socket_addr, original)  # type: ignore[attr-defined]
+
+
+def _track_trio_connections() -> None:
+    """Make ``hypercorn.trio`` record every connection it serves, for :func:`abort_trio_connections`.
+
+    Upstream: Hypercorn's trio ``TCPServer.protocol_send`` shields ``send_all`` from cancellation, so a
+    client that never reads a large response blocks its connection task forever, and with it the
+    nursery, the runner and the process (issue "every stop bounded").
+    """
+    from hypercorn.trio import run
+
+    base = run.TCPServer  # type: ignore[attr-defined]
+    if getattr(base, "_resync_fsm", False):
+        return
+
+    class TrackedTCPServer(base):  # type: ignore[misc,valid-type]
+        _resync_fsm = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            _open.add(self)
+
+    run.TCPServer = TrackedTCPServer  # type: ignore[attr-defined]
+
+
+def abort_trio_connections() -> int:
+    """Close the socket of every open ``hypercorn.trio`` connection, which wakes a blocked send with
+    ``ClosedResourceError`` (trio's ``notify_closing``); returns how many were closed."""
+    closed = 0
+    for connection in list(_open):
+        stream = getattr(connection, "stream", None)
+        sock = getattr(getattr(stream, "transport_stream", stream), "socket", None)
+        if sock is not None and sock.fileno() != -1:
+            sock.close()
+            closed += 1
+    return closed
+
+
+def _refuse_h2c() -> None:
+    """For a Config whose :data:`H2C_ATTRIBUTE` is false, answer ``Upgrade: h2c`` requests in HTTP/1.1.
+
+    Upstream: Hypercorn has no option for it: its HTTP/1.1 protocol switches to HTTP/2 on any
+    body-less request carrying ``Upgrade: h2c`` (RFC 7540 §3.2). The wrapped ``_check_protocol`` sees
+    the request without that ``Upgrade`` value; the app still receives every header. Prior-knowledge
+    HTTP/2 (the ``PRI *`` preface) is unaffected (tests/e2e/test_surface.py).
+    """
+    import h11
+    from hypercorn.protocol.h11 import H11Protocol
+
+    original: Any = H11Protocol._check_protocol
+    if getattr(original, "_resync_fsm", False):
+        return
+
+    async def check_protocol(self: Any, event: Any) -> None:
+        if not getattr(self.config, H2C_ATTRIBUTE, True):
+            headers = [(n, v) for n, v in event.headers
+                       if not (n.lower() == b"upgrade" and v.strip().lower() == b"h2c")]
+            event = h11.Request(method=event.method, target=event.target, headers=headers,
+                                http_version=event.http_version)
+        await original(self, event)
+
+    H11Protocol._check_protocol = _marked(check_protocol, original)  # type: ignore[method-assign]

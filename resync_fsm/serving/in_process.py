@@ -1,0 +1,63 @@
+"""What every in-process engine's server shares: binding, the shutdown request carried to the app's loop,
+and the app's lifespan.
+
+An engine's server subclasses :class:`InProcessServer` and provides ``_stop_now()``:
+its own server's shutdown trigger, called on the app's loop (Hypercorn: its trigger
+event; Uvicorn: ``should_exit``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import partial
+
+from ..settings.model import Settings
+from ..web.health import HealthWrapper
+from .binding import Listeners, bind_listeners, local_addresses, urls_of
+from .lifespan import Lifespan
+from .loop_bridge import Bridge
+
+__all__ = ["InProcessServer"]
+
+
+class InProcessServer:
+    """The common half of a :class:`~resync_fsm.serving.interface.Server` run through a bridge."""
+
+    def __init__(self, app: HealthWrapper, settings: Settings, on_fault: Callable[[BaseException], None],
+                 bridge: Bridge) -> None:
+        self.app, self.settings, self.on_fault, self.bridge = app, settings, on_fault, bridge
+        self._stop_requested = False
+
+    def shutdown(self) -> None:
+        """Close the listeners and let in-flight work finish (from the trio side)."""
+        self._stop_requested = True
+        self.bridge.call(self._set_stop)
+
+    def _bind(self) -> tuple[Listeners, Listeners]:
+        """Bind the public and management listeners (:func:`~.binding.bind_listeners`) and, before anything
+        is served, tell the app (the health wrapper's ``management_listening(addresses, urls)``) which local
+        addresses are management ones (docs/operations.md "Exposure")."""
+        public, management = bind_listeners(self.settings)
+        self.app.management_listening(local_addresses(management), urls_of(management))
+        return public, management
+
+    def _set_stop(self) -> None:
+        self._stop_requested = True
+        self.app.listener_closing()  # websockets get 1001
+        self._stop_now()
+
+    def _stop_now(self) -> None:
+        """On the app's loop: trigger the server's own shutdown (a no-op before it runs)."""
+        raise NotImplementedError
+
+    def _lifespan(self) -> Lifespan:
+        """The app's lifespan (made on the app's loop, run on the app itself, not through the health
+        wrapper, which answers the server's own); a crash while serving is reported to the runner."""
+
+        def crashed(error: BaseException) -> None:
+            self.bridge.to_trio(partial(self.on_fault, error))
+
+        server = self.settings.server
+        return Lifespan(self.app.app, startup_timeout=server.startup_timeout or math.inf,
+                        shutdown_timeout=server.shutdown_timeout, on_crash=crashed, mode=server.lifespan)

@@ -1,0 +1,247 @@
+"""``server.workers > 1``: a supervisor behind the :class:`~resync_fsm.serving.interface.Server` interface (issue 17).
+
+The runner's process validates and probes once; this server then binds every listener itself
+(the sockets outlive any worker, as socket activation's do) and keeps ``server.workers`` worker
+processes (:mod:`.child`) serving on them, each with an in-process engine on ``server.loop``.
+Readiness stays the lifecycle's: every change of the runner's view (:meth:`WorkerPool.view_changed`)
+and every heartbeat carries it to every worker, whose ``/readyz`` answers from it.
+
+- A worker that dies is logged (pid, exit code or signal) and replaced after a
+  capped backoff (:mod:`.crash_loop`); ``crash_loop_deaths`` deaths within
+  ``crash_loop_seconds`` is a crash loop: a :class:`StartupError` (exit 70) before
+  serving, a fault (drain, then ``failed``, exit 70) after. One that leaves the
+  heartbeat unanswered for ``worker_heartbeat_timeout`` is killed and replaced.
+- ``max_requests`` and :meth:`reload` (SIGHUP): see :mod:`.generations`.
+- :meth:`shutdown`: ``drain`` to every worker at once; stragglers past the
+  graceful and lifespan shutdown timeouts are killed, and logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import trio
+
+from ...errors import StartupError
+from ...logs import get_logger
+from ...settings.model import Settings
+from ...web.health import HealthWrapper
+from ...web.view import HealthView
+from ..binding import Listeners, bind_all, close_all, socket_options, urls_of
+from ..interface import OnFault
+from . import generations
+from .crash_loop import CrashLoop, recycle_limit
+from .process import Worker, describe_exit, first_of, worker_settings
+
+__all__ = ["EXIT_ALLOWANCE", "WorkerPool"]
+
+log = get_logger("resync_fsm.workers")
+
+EXIT_ALLOWANCE = 0.5  # seconds a drained worker gets to exit (and a killed one to be reaped)
+START_ALLOWANCE = 30.0  # seconds for a worker's interpreter and the app's import, beyond server.startup_timeout
+
+
+class WorkerPool:
+    """The supervisor (a :class:`~resync_fsm.serving.interface.Supervisor`): ``wrapper`` is the runner's
+    health wrapper, whose ``view`` every worker answers from.
+
+    ``started`` (every first worker serves), ``stopping`` (a shutdown began), ``reloading`` (a reload
+    is under way), :meth:`start` and :meth:`until` are what :mod:`.generations` drives it with."""
+
+    def __init__(self, wrapper: HealthWrapper, settings: Settings, on_fault: OnFault) -> None:
+        self.view: HealthView = wrapper.view
+        self.settings, self.on_fault = settings, on_fault
+        server = settings.server
+        self.size = server.workers
+        self.crash_loop = CrashLoop(server.crash_loop_deaths, server.crash_loop_seconds)
+        self.generation = 1
+        self.current: list[Worker] = []  # the serving set: what counts as capacity
+        self.live: set[Worker] = set()  # every process not yet reaped
+        self.restarts = [0] * self.size
+        self._stop, self.stopping, self.started, self.reloading = trio.Event(), False, False, False
+        self._error: StartupError | None = None
+        self._wake = trio.Event()
+        self._nursery: trio.Nursery | None = None
+        self._fds: list[int] = []
+        self._sockets = Listeners()
+        self._child_settings = settings
+        self._ping = 0
+
+    @property
+    def drain_budget(self) -> float:
+        """Seconds from shutdown() to the last worker's exit, at most (see the Server interface)."""
+        server = self.settings.server
+        return server.graceful_timeout + server.shutdown_timeout + 2 * EXIT_ALLOWANCE
+
+    async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
+        """Bind in the parent, start the workers, supervise them until shut down (see the Server interface)."""
+        sockets = bind_all(socket_options(self.settings), self.settings.server.bind)
+        self._sockets = sockets
+        self._fds = [s.fileno() for s in sockets.sockets]
+        self._child_settings = worker_settings(self.settings, self._fds)
+        try:
+            async with trio.open_nursery() as nursery:
+                self._nursery = nursery
+                self.current = [self.start(slot) for slot in range(self.size)]
+                await self.until(lambda: len(self.current) == self.size
+                                  and all(w.ready.is_set() for w in self.current))
+                self.started = True
+                log.info("workers_serving", workers=self.size, pids=[w.pid for w in self.current])
+                task_status.started(urls_of(sockets))
+                nursery.start_soon(self._heartbeat)
+                await self._stop.wait()
+                await self._drain_all()
+                nursery.cancel_scope.cancel()
+        finally:
+            self._nursery = None  # closed: nothing more to tell the workers
+            with trio.CancelScope(shield=True):
+                await self._reap(self.live)
+            close_all(sockets)
+
+    def shutdown(self) -> None:
+        """Fan the drain out: every worker closes its listener and finishes its in-flight work."""
+        self.stopping = True
+        self._stop.set()
+
+    def view_changed(self) -> None:
+        """The runner's state or readiness may have changed: tell every worker now."""
+        if self._nursery is not None and not self._stop.is_set():
+            self._nursery.start_soon(self._broadcast, {"view": self._view()})
+
+    def workers(self) -> list[dict[str, Any]]:
+        """Every worker process, for ``/status`` (see :meth:`Worker.as_status`)."""
+        return [w.as_status(self.restarts[w.slot]) for w in sorted(self.live, key=lambda w: (w.slot, w.generation))]
+
+    async def reload(self) -> None:
+        """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
+        await generations.reload(self)
+
+    # --- workers -----------------------------------------------------------------
+    def start(self, slot: int, generation: int | None = None) -> Worker:
+        """Start a worker in ``slot`` (of ``generation``, the current one by default), supervised from now on."""
+        server = self.settings.server
+        worker = Worker(slot, generation or self.generation, recycle_limit(server.max_requests,
+                                                                           server.max_requests_jitter))
+        self.live.add(worker)
+        assert self._nursery is not None
+        self._nursery.start_soon(self._run, worker)
+        return worker
+
+    async def _run(self, worker: Worker) -> None:
+        """Spawn ``worker``, read its messages until its channel closes, reap it, act on its exit."""
+        try:
+            await worker.spawn(self._child_settings, self._fds, self._view())
+        except OSError as exc:
+            worker.failed = f"cannot start a worker process: {exc}"
+        if worker.channel is not None:
+            assert self._nursery is not None
+            self._nursery.start_soon(self._start_deadline, worker)
+            async for message in worker.channel.messages():
+                worker.last_heard = trio.current_time()
+                if "ready" in message:
+                    worker.ready.set()
+                    self._notify()
+                    self.view_changed()  # /status lists it
+                worker.requests = message.get("requests", message.get("recycle", worker.requests))
+                if "recycle" in message:
+                    self._nursery.start_soon(generations.recycle, self, worker)
+                worker.failed = message.get("failed", worker.failed)
+            await worker.channel.aclose()
+        code = await worker.process.wait() if worker.process is not None else 1
+        self.live.discard(worker)
+        worker.exited.set()
+        self._exited(worker, code)
+        self._notify()
+        self.view_changed()
+
+    def _exited(self, worker: Worker, code: int) -> None:
+        how = describe_exit(code)
+        fields = {"pid": worker.pid, "generation": worker.generation, "exit": how}
+        if worker.retiring or self.stopping:
+            log.info("worker_exited", **fields, requests=worker.requests)
+            return
+        log.warning("worker_died", **fields, reason=worker.failed)
+        if worker not in self.current or self._error is not None:
+            return  # a new generation's or a recycle's worker: the reload or recycle says what happens
+        self.current.remove(worker)
+        if self.crash_loop.record(trio.current_time()):
+            self._crash_loop(worker, how)
+            return
+        self.restarts[worker.slot] += 1
+        assert self._nursery is not None
+        self._nursery.start_soon(self._replace, worker.slot, self.crash_loop.backoff())
+
+    def _crash_loop(self, worker: Worker, how: str) -> None:
+        self._error = self.crash_loop.error(worker.pid, how, worker.failed)
+        self._notify()
+        if self.started:
+            self.on_fault(self._error)
+
+    async def _replace(self, slot: int, delay: float) -> None:
+        await trio.sleep(delay)
+        if not self.stopping and self._error is None:
+            self.current.append(self.start(slot))
+
+    async def _start_deadline(self, worker: Worker) -> None:
+        with trio.move_on_after(self.settings.server.startup_timeout + START_ALLOWANCE):
+            await first_of(worker.ready, worker.exited)
+            return
+        worker.failed = "its startup did not complete in time (server.startup_timeout)"
+        worker.kill()
+
+    # --- the heartbeat, the view, the drain ----------------------------------------
+    def _view(self) -> dict[str, Any]:
+        return {"live": list(self.view.live()), "ready": list(self.view.ready()), "status": self.view.status()}
+
+    async def _broadcast(self, message: dict[str, Any]) -> None:
+        for worker in list(self.live):
+            if worker.channel is not None:
+                await worker.channel.send(message)
+
+    async def _heartbeat(self) -> None:
+        timeout = self.settings.server.worker_heartbeat_timeout
+        while True:
+            await trio.sleep(min(1.0, timeout / 3))
+            self._ping += 1
+            now = trio.current_time()
+            for worker in list(self.live):
+                if worker.ready.is_set() and not worker.retiring and now - worker.last_heard > timeout:
+                    log.warning("worker_unresponsive", pid=worker.pid, timeout=timeout, action="killing it")
+                    worker.failed = f"no heartbeat answer for {timeout:g} s (server.worker_heartbeat_timeout)"
+                    worker.kill()
+            assert self._nursery is not None
+            self._nursery.start_soon(self._broadcast, {"ping": self._ping, "view": self._view()})
+
+    async def _drain_all(self) -> None:
+        server = self.settings.server
+        await self._broadcast({"view": self._view(), "drain": True})
+        close_all(self._sockets)  # once the workers close theirs, connections are refused (as in-process)
+        for worker in list(self.live):
+            if not worker.ready.is_set():
+                worker.kill()  # still starting: nothing to drain
+        with trio.move_on_after(server.graceful_timeout + server.shutdown_timeout + EXIT_ALLOWANCE):
+            await self.until(lambda: not self.live)
+        if self.live:
+            log.warning("workers_killed", pids=[w.pid for w in self.live], reason="past the drain budget")
+
+    async def _reap(self, workers: Iterable[Worker]) -> None:
+        """Kill what still runs and wait for it, bounded (cancelled or past the budget)."""
+        with trio.move_on_after(EXIT_ALLOWANCE * 4):
+            for worker in list(workers):
+                worker.kill()
+                if worker.process is not None:
+                    await worker.process.wait()
+
+    def _notify(self) -> None:
+        self._wake.set()
+        self._wake = trio.Event()
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition()``; raises the crash loop's error if one happens first."""
+        while True:
+            if self._error is not None and not self.started:
+                raise self._error
+            if condition():
+                return
+            await self._wake.wait()

@@ -1,0 +1,124 @@
+"""One worker process as the supervisor sees it: spawned with the listeners and its end of the channel.
+
+The worker is ``python -m resync_fsm.worker`` (:mod:`.child`): the
+listening sockets are inherited by descriptor (``pass_fds``; its binds are
+``fd://N``), its settings are pickled to its stdin, and a socketpair carries
+the channel (:mod:`.channel`).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Any
+
+import attrs
+import trio
+
+from ...settings.model import Parsed, ServerSettings, Settings
+from .channel import Channel
+
+__all__ = ["Worker", "describe_exit", "first_of", "worker_settings"]
+
+
+def worker_settings(settings: Settings, fds: list[int]) -> Settings:
+    """``settings`` for a worker: one in-process server (``workers = 1``) on the inherited ``fd://N`` listeners."""
+    server = settings.server
+    values: dict[str, Any] = {a.name: Parsed(getattr(server, a.name)) for a in attrs.fields(ServerSettings)}
+    values.update(bind=Parsed(tuple(f"fd://{fd}" for fd in fds)), workers=Parsed(1))
+    return attrs.evolve(settings, server=ServerSettings(**values))
+
+
+def describe_exit(code: int) -> str:
+    """``"exit code 3"`` or ``"signal SIGKILL"`` for a ``Popen.returncode``."""
+    if code < 0:
+        try:
+            return f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            return f"signal {-code}"
+    return f"exit code {code}"
+
+
+@attrs.define(eq=False)
+class Worker:
+    """One worker process of ``generation`` in ``slot`` (0 … workers - 1); ``limit``: its max_requests (0: none)."""
+
+    slot: int
+    generation: int
+    limit: int
+    process: trio.Process | None = None
+    channel: Channel | None = None
+    started_wall: float = attrs.field(factory=time.time)
+    last_heard: float = 0.0  # trio clock: the last message from it
+    requests: int = 0
+    retiring: bool = False  # told to drain (recycled, reloaded, stopping): its exit is expected
+    recycling: bool = False
+    failed: str | None = None  # the worker's own line on why it could not start or serve
+    ready: trio.Event = attrs.field(factory=trio.Event)
+    exited: trio.Event = attrs.field(factory=trio.Event)
+
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id, once started."""
+        return self.process.pid if self.process is not None else None
+
+    async def spawn(self, settings: Settings, fds: list[int], view: dict[str, Any]) -> None:
+        """Start the process; it inherits ``fds`` and gets ``settings`` and the first ``view`` on stdin."""
+        mine, theirs = socket.socketpair()
+        try:
+            spec = {"settings": settings, "channel": theirs.fileno(), "generation": self.generation,
+                    "limit": self.limit, "view": view}
+            self.process = await trio.lowlevel.open_process(
+                [sys.executable, "-m", "resync_fsm.worker"], stdin=subprocess.PIPE,
+                pass_fds=(*fds, theirs.fileno()), env=_child_env())
+        except BaseException:
+            mine.close()
+            raise
+        finally:
+            theirs.close()
+        self.channel = Channel(mine)
+        self.last_heard = trio.current_time()
+        assert self.process.stdin is not None
+        try:
+            await self.process.stdin.send_all(pickle.dumps(spec))
+            await self.process.stdin.aclose()
+        except (trio.BrokenResourceError, trio.ClosedResourceError):
+            pass  # it died at once: its exit says why
+
+    def kill(self) -> None:
+        """SIGKILL, unless it has exited."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.kill()
+
+    def state(self) -> str:
+        """The worker's state as the supervisor sees it (starting, serving, draining, gone)."""
+        if self.retiring:
+            return "retiring"
+        return "serving" if self.ready.is_set() else "starting"
+
+    def as_status(self, restarts: int) -> dict[str, Any]:
+        """``{"pid", "generation", "slot", "state", "uptime" (s), "requests", "restarts"}`` for ``/status``."""
+        return {"pid": self.pid, "generation": self.generation, "slot": self.slot, "state": self.state(),
+                "uptime": round(time.time() - self.started_wall, 3), "requests": self.requests,
+                "restarts": restarts}
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("NOTIFY_SOCKET", None)  # the supervisor speaks to systemd; NotifyAccess=main
+    return env
+
+
+async def first_of(*events: trio.Event) -> None:
+    """Return once any of ``events`` is set."""
+    async with trio.open_nursery() as nursery:
+        for event in events:
+            async def wait(event: trio.Event = event) -> None:
+                await event.wait()
+                nursery.cancel_scope.cancel()
+            nursery.start_soon(wait)

@@ -1,0 +1,80 @@
+"""Each Hypercorn patch (resync_fsm/serving/hypercorn/patches.py) against the installed Hypercorn: the
+shape it wraps is still there, and the upstream behaviour it works around is still upstream's (a test
+fails when Hypercorn changes either, so a patch is never silently undone or left useless)."""
+
+from __future__ import annotations
+
+import inspect
+import socket
+from typing import Any
+
+import h11
+import hypercorn.asyncio.tcp_server as asyncio_tcp
+import hypercorn.trio.run as trio_run
+import hypercorn.trio.tcp_server as trio_tcp
+import hypercorn.utils
+from hypercorn.protocol.h2 import H2Protocol, StreamBuffer
+from hypercorn.protocol.h11 import H11Protocol
+
+from resync_fsm.serving.hypercorn import patches
+
+
+def _original(fn: Any) -> Any:
+    """The upstream function under our wrapper (its ``__wrapped__``), or ``fn`` itself when unwrapped."""
+    return getattr(fn, "__wrapped__", fn)
+
+
+def test_install_applies_every_patch_once() -> None:
+    patches.install(h2c=False)
+    wrapped = [H2Protocol.handle, asyncio_tcp.parse_socket_addr, trio_tcp.parse_socket_addr, trio_run.TCPServer,
+               H11Protocol._check_protocol]
+    assert all(getattr(w, "_resync_fsm", False) for w in wrapped)
+    patches.install(h2c=False)  # idempotent: nothing wrapped twice
+    assert [H2Protocol.handle, asyncio_tcp.parse_socket_addr, trio_tcp.parse_socket_addr, trio_run.TCPServer,
+            H11Protocol._check_protocol] == wrapped
+    assert not getattr(_original(H2Protocol.handle), "_resync_fsm", False)
+
+
+def test_h2_send_buffers_are_still_left_open_on_close_upstream() -> None:
+    """The leak: ``H2Protocol.handle(event)`` handles ``Closed`` without closing its ``stream_buffers``
+    (each a ``StreamBuffer`` with an async ``close``); the patch closes them after the original."""
+    handle = _original(H2Protocol.handle)
+    assert list(inspect.signature(handle).parameters) == ["self", "event"]
+    assert inspect.iscoroutinefunction(handle)
+    assert "self.stream_buffers" in inspect.getsource(H2Protocol.__init__)
+    assert inspect.iscoroutinefunction(StreamBuffer.close)
+    source = inspect.getsource(handle)
+    assert "isinstance(event, Closed)" in source and "stream_buffers" not in source  # still leaking upstream
+
+
+def test_hypercorn_still_names_no_unix_socket() -> None:
+    """Upstream, ``parse_socket_addr`` gives ``None`` for a unix socket path; both TCP servers call it by
+    that name from their module (what the patch rebinds)."""
+    assert hypercorn.utils.parse_socket_addr(socket.AF_UNIX, "/run/app.sock") is None
+    for module in (asyncio_tcp, trio_tcp):
+        assert "parse_socket_addr(" in inspect.getsource(module)
+        assert list(inspect.signature(_original(module.parse_socket_addr)).parameters) == ["family", "address"]
+    assert asyncio_tcp.parse_socket_addr(socket.AF_UNIX, "/run/app.sock") == ("/run/app.sock", None)
+    assert asyncio_tcp.parse_socket_addr(socket.AF_UNIX, "") is None  # an unnamed peer stays None
+    assert asyncio_tcp.parse_socket_addr(socket.AF_INET, ("127.0.0.1", 80)) == ("127.0.0.1", 80)
+
+
+def test_hypercorn_on_trio_still_shields_its_writes() -> None:
+    """Upstream, the trio ``TCPServer`` shields ``send_all`` (why a forced stop must close sockets), keeps
+    its stream as ``.stream`` and is looked up by name in ``hypercorn.trio.run`` (what the patch subclasses)."""
+    base = trio_run.TCPServer.__mro__[1] if getattr(trio_run.TCPServer, "_resync_fsm", False) else trio_run.TCPServer
+    assert base is trio_tcp.TCPServer
+    assert "shield = True" in inspect.getsource(trio_tcp.TCPServer.protocol_send)
+    assert "self.stream = stream" in inspect.getsource(trio_tcp.TCPServer.__init__)
+    assert "TCPServer," in inspect.getsource(trio_run.worker_serve)  # handed by name to its listeners
+
+
+def test_hypercorn_still_switches_to_http2_on_upgrade_h2c() -> None:
+    """Upstream, ``H11Protocol._check_protocol(event)`` switches on ``Upgrade: h2c`` with no option to
+    refuse it; the patch hands it an ``h11.Request`` rebuilt without that value."""
+    check = _original(H11Protocol._check_protocol)
+    assert list(inspect.signature(check).parameters) == ["self", "event"]
+    assert inspect.iscoroutinefunction(check)
+    assert "h2c" in inspect.getsource(check)
+    request = h11.Request(method="GET", target="/", headers=[(b"host", b"x")], http_version="1.1")
+    assert (request.method, request.target, request.http_version) == (b"GET", b"/", b"1.1")
