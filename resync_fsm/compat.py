@@ -8,7 +8,6 @@ the checks are trio-native and close every connection they open.
 from __future__ import annotations
 
 import sys
-import threading
 from typing import Any
 
 import trio
@@ -16,23 +15,16 @@ import trio
 from .errors import ConfigurationValidationError
 from .logs import get_logger, symbol
 from .probes import ProbeFailure, open_attempt
-from .settings import ProbeSpec, Settings, load_settings
+from .settings import ProbeSpec, Settings, load_settings, validated
 
 __all__ = ["check_http", "check_tcp", "cleanup_resources", "get_validated_settings", "remember_validated_settings"]
 
 log = get_logger("resync_fsm.startup")
 
-_validated_settings_cache: Settings | None = None
-# A thread lock, not a trio or asyncio one: validation never awaits, and the app calling this may
-# run on asyncio, uvloop or trio (server.loop) while the runner primes it from trio.
-_settings_validation_lock = threading.Lock()
-
 
 def remember_validated_settings(settings: Settings) -> None:
     """Cache ``settings`` (validated by the runner) for the app's :func:`get_validated_settings`."""
-    global _validated_settings_cache
-    with _settings_validation_lock:
-        _validated_settings_cache = settings
+    validated.remember(settings)
 
 
 async def get_validated_settings(fail_fast: bool = True, **load_kwargs: Any) -> Settings:
@@ -44,12 +36,12 @@ async def get_validated_settings(fail_fast: bool = True, **load_kwargs: Any) -> 
     :class:`ConfigurationValidationError`. ``load_kwargs`` go to
     :func:`resync_fsm.settings.load_settings`.
     """
-    global _validated_settings_cache
-    with _settings_validation_lock:
-        if _validated_settings_cache is None:
+    with validated.lock:
+        settings = validated.current()
+        if settings is None:
             log.info("performing_initial_settings_validation")
             try:
-                _validated_settings_cache = load_settings(**load_kwargs)
+                settings = load_settings(**load_kwargs)
             except ConfigurationValidationError as exc:
                 if not fail_fast:
                     raise
@@ -62,15 +54,15 @@ async def get_validated_settings(fail_fast: bool = True, **load_kwargs: Any) -> 
                 )
                 print(exc.one_line(), file=sys.stderr)
                 raise SystemExit(exc.exit_code) from None
+            validated.remember(settings)
             log.info("settings_validation_cached_successfully")
-        return _validated_settings_cache
+        return settings
 
 
 def cleanup_resources() -> None:
     """Reset the validated-settings cache: the next call validates again."""
-    global _validated_settings_cache
     log.info("performing_resource_cleanup")
-    _validated_settings_cache = None
+    validated.forget()
     log.info("resource_cleanup_completed")
 
 

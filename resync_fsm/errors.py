@@ -21,6 +21,7 @@ one passes values through :mod:`resync_fsm.redaction` first.
 
 from __future__ import annotations
 
+import re
 import signal
 from typing import Any
 
@@ -40,8 +41,10 @@ __all__ = [
     "ProbeFailure",
     "StartupError",
     "UsageError",
+    "describe",
     "exit_code_for",
     "forced_exit_code",
+    "leaves",
     "one_line",
     "root_error",
 ]
@@ -67,8 +70,15 @@ class StartupError(Exception):
         self.details: dict[str, Any] = dict(details or {})
 
     def one_line(self) -> str:
-        """``ErrorType: message`` on one line: what the CLI prints on stderr (DESIGN §2)."""
-        return one_line(f"{type(self).__name__}: {self.message}")
+        """``ErrorType: message`` on one line: what the CLI prints on stderr (DESIGN §2). When the
+        cause is an exception group (an app module whose import raised one), its leaves follow."""
+        line = f"{type(self).__name__}: {self.message}"
+        cause = self.__cause__ or (None if self.__suppress_context__ else self.__context__)
+        if isinstance(cause, BaseExceptionGroup):
+            texts = [_leaf_text(leaf) for leaf in leaves(cause)]
+            if texts[0] not in line:
+                line = _grouped(line, texts)
+        return one_line(line)
 
 
 class ConfigurationValidationError(StartupError):
@@ -137,20 +147,85 @@ def forced_exit_code(signum: int | None) -> int:
 
 def root_error(exc: BaseException) -> BaseException:
     """The error to report from ``exc``: the first :class:`StartupError` inside nested exception
-    groups, else the first leaf. Not a group: ``exc`` itself."""
+    groups, else the only leaf; a group of several leaves and no StartupError becomes one
+    StartupError naming them (:func:`describe`), caused by the group. Not a group: ``exc`` itself."""
     while isinstance(exc, BaseExceptionGroup):
         startup = exc.subgroup(StartupError)
+        if startup is None and len(leaves(exc)) > 1:
+            error = StartupError(f"unexpected {describe(exc)}")
+            error.__cause__ = exc
+            return error
         exc = (startup or exc).exceptions[0]
     return exc
 
 
-def one_line(text: str, limit: int = 2000) -> str:
-    """``text`` as one line. A multi-line message (a traceback that an app or Hypercorn put in
-    it) keeps its first line and its last meaningful line (the exception); whitespace runs fold;
-    at most ``limit`` characters. The whole text belongs in the log at debug level."""
+LEAVES_SHOWN = 3  # leaf exceptions a line names; the rest are counted
+LEAF_LIMIT = 300  # characters of each
+
+
+def leaves(exc: BaseException) -> list[BaseException]:
+    """The leaf exceptions of ``exc`` through nested groups, in order (``[exc]`` for a non-group)."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for sub in exc.exceptions for leaf in leaves(sub)]
+    return [exc]
+
+
+def _leaf_text(exc: BaseException) -> str:
+    text = exc.one_line() if isinstance(exc, StartupError) else f"{type(exc).__name__}: {exc}"
+    return one_line(text.removesuffix(": "), LEAF_LIMIT)
+
+
+def _grouped(head: str, texts: list[str]) -> str:
+    """``head`` followed by the leaves' texts: the first :data:`LEAVES_SHOWN`, then how many more."""
+    if len(texts) == 1:
+        return f"{head}: {texts[0]}"
+    more = f"; and {len(texts) - LEAVES_SHOWN} more" if len(texts) > LEAVES_SHOWN else ""
+    return f"{head} ({len(texts)} errors): {'; '.join(texts[:LEAVES_SHOWN])}{more}"
+
+
+def describe(exc: BaseException) -> str:
+    """``ErrorType: message`` of ``exc`` on one line; an exception group's names its leaf exceptions
+    (``ExceptionGroup: unhandled errors in a TaskGroup: RuntimeError: queue subscriber lost …``)."""
+    if isinstance(exc, BaseExceptionGroup):
+        head = f"{type(exc).__name__}: {exc.message}" if exc.message else type(exc).__name__
+        return one_line(_grouped(head, [_leaf_text(leaf) for leaf in leaves(exc)]))
+    return _leaf_text(exc)
+
+
+# An exception's line in a traceback ("RuntimeError: boom", "pkg.CustomError"), and a group's count
+_EXCEPTION_LINE = re.compile(r"[A-Za-z_][\w.]*(?:Error|Exception|Group|Exit|Interrupt|Warning|Failure|Timeout)"
+                             r"(?:: .*)?")
+_SUB_COUNT = re.compile(r" \(\d+ sub-exceptions?\)$")
+
+
+def _group_traceback(lines: list[str]) -> str | None:
+    """The one line of a formatted exception group traceback (an ASGI app's ``lifespan.*.failed``
+    message): the group's ``Type: message`` and its leaves, as :func:`describe` writes them."""
+    head: str | None = None
+    texts: list[str] = []
+    for line in (raw.lstrip(" |+-") for raw in lines):
+        if line.startswith(("During handling of the above", "The above exception was the direct")) and texts:
+            texts.pop()  # that one was the cause of the next: the next is the leaf
+        elif _EXCEPTION_LINE.fullmatch(line):
+            if line.split(":", 1)[0].endswith("Group"):
+                head = head or _SUB_COUNT.sub("", line)
+            else:
+                texts.append(one_line(line, LEAF_LIMIT))
+    return _grouped(head, texts) if head and texts else None
+
+
+def one_line(text: str | BaseException, limit: int = 2000) -> str:
+    """``text`` as one line (an exception: :func:`describe`). A multi-line message (a traceback that
+    an app or Hypercorn put in it) keeps its first line and its last meaningful line (the exception),
+    or for an exception group's traceback the group and its leaves; whitespace runs fold; at most
+    ``limit`` characters. The whole text belongs in the log at debug level."""
+    if isinstance(text, BaseException):
+        return one_line(describe(text), limit)
     lines = [line.strip() for line in str(text).splitlines() if line.strip()]
     if not lines:
         return ""
+    if any("Exception Group Traceback" in line for line in lines):
+        lines = [_group_traceback(lines) or lines[-1]]
     head = lines[0].replace("Traceback (most recent call last):", "").strip()
     skip = ("File ", "^", "~", "Traceback", "During handling", "The above exception")
     rest = [line for line in lines[1:] if not line.startswith(skip)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from resync_fsm.diagram import DiagramError, mermaid, svg
+from resync_fsm.errors import ConfigurationValidationError
 from resync_fsm.settings.docs import BEGIN, END, reference
 from resync_fsm.settings.fields import FIELDS, PROBE_FIELDS
 
@@ -71,6 +72,10 @@ def test_resync_migration_example_env_is_valid(tmp_path: Path) -> None:
     example = text.split("## An example `.env`", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
     env_file = tmp_path / ".env"
     env_file.write_text(example)
+    with pytest.raises(ConfigurationValidationError) as refused:  # its placeholders, in production (issue 24)
+        load_settings(env_file=env_file, environ={}, cwd=tmp_path)
+    assert {p["field"] for p in refused.value.details["problems"]} == {"ADMIN_PASSWORD", "SECRET_KEY"}
+    env_file.write_text(example.replace("change-this", "Kq7-vR2x-Lm9w-Tz4p"))  # real values in their place
     settings = load_settings(env_file=env_file, environ={}, cwd=tmp_path)
     assert settings.resync.environment == "production"
     assert {p.name for p in settings.probes} == {"redis", "tws", "llm"}

@@ -258,7 +258,7 @@ def test_several_runners_keep_apart_registries() -> None:
         return Settings()
 
     first, second = Runner(load, handle_signals=False), Runner(load, handle_signals=False)
-    a, b = RunnerMetrics(first), RunnerMetrics(second)
+    a, b = RunnerMetrics(first.view), RunnerMetrics(second.view)
     assert a.registry is not b.registry
     a.observe_request("GET", 200, 0.001)
     assert b"resync_fsm_requests_total{" not in b.render()

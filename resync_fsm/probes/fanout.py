@@ -105,10 +105,11 @@ async def _retry(
                 # The deadline, not the dependency, cut this attempt short: the earlier
                 # failure says more about what is wrong than "timeout" would.
                 reason, status = previous.reason, "fail"
-                message = f"{previous.message} (the last attempt was cut short by the deadline)"
+                message = f"{previous.message} (the last attempt was cut short by the deadline, startup.timeout)"
             else:
                 reason, status = "timeout", "fail"
-                message = f"no answer within {min(spec.timeout, left):g} s"
+                message = (f"no answer within {spec.timeout:g} s ([[probes]] timeout)" if spec.timeout <= left
+                           else f"no answer within {left:g} s (the startup deadline, startup.timeout)")
         board.in_progress.pop(spec.name, None)
         latency = (trio.current_time() - started) * 1000
         outcome = attrs.evolve(board.results[spec.name], status=status, attempts=attempts,

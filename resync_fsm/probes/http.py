@@ -54,7 +54,7 @@ async def attempt_http(spec: ProbeSpec, client: httpx.AsyncClient) -> str:
 
 def _failure(exc: httpx.HTTPError) -> ProbeFailure:
     if isinstance(exc, httpx.TimeoutException):
-        return ProbeFailure("timeout", "no answer in time")
+        return ProbeFailure("timeout", "no answer in time ([[probes]] timeout)")
     if isinstance(exc, httpx.TooManyRedirects):
         return ProbeFailure("protocol", "too many redirects")
     cause: BaseException | None = exc

@@ -51,7 +51,9 @@ async def draining(runner: Runner, post: Post) -> None:
         cut = runner.wrapper.cut if runner.wrapper else 0
         if overran:
             in_flight = runner.wrapper.in_flight if runner.wrapper else 0
-            log.warning("drain_overran", budget=budget, in_flight=in_flight, action="cutting every connection")
+            bound = "server.graceful_timeout + server.shutdown_timeout" if handle.started else "server.shutdown_timeout"
+            log.warning("drain_overran", budget=budget, in_flight=in_flight, action="cutting every connection",
+                        bounded_by=bound)
             cut = max(cut, in_flight)
             handle.cancel()
         (log.warning if cut else log.info)("drain_finished", requests_cut=cut, overran=overran)

@@ -44,6 +44,12 @@ class RunnerView:
         """When the runner was made, seconds since the epoch."""
         return self._runner.started_wall
 
+    @property
+    def certificate_expiry(self) -> float | None:
+        """The served certificate's notAfter (seconds since the epoch); ``None`` without TLS or settings."""
+        settings = self._runner.settings
+        return settings.tls.not_after if settings is not None else None
+
     def live(self) -> tuple[bool, str]:
         """Liveness: true unless failed; and the state."""
         state = self.state

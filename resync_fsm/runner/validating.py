@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..lifecycle import EventName, State
 from ..logs import get_logger
+from ..settings import validated
 from .activities import Post, activity
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ async def validating(runner: Runner, post: Post) -> None:
     A :class:`~resync_fsm.errors.ConfigurationValidationError` fails the lifecycle (78).
     """
     settings = runner.settings = await runner.load()
+    validated.remember(settings)  # the app's get_validated_settings() gets these (issue 24)
     runner.loop_name = settings.server.loop
     if settings.server.metrics and runner.metrics is None:
         from ..web.metrics import RunnerMetrics  # prometheus_client: only for a runner that serves

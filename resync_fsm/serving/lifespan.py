@@ -113,7 +113,8 @@ class Lifespan:
                 group.start_soon(until, self._answered)
                 group.start_soon(until, self._app_done)
         if scope.cancelled_caught:
-            raise LifespanError(f"the app's lifespan {phase} did not complete within {limit:g} s", phase,
+            raise LifespanError(f"the app's lifespan {phase} did not complete within {limit:g} s "
+                                f"(server.{phase}_timeout)", phase,
                                 {"timeout": limit})
         answer = self._answer["type"] if self._answer is not None else None
         if answer == f"lifespan.{phase}.complete":
@@ -124,8 +125,7 @@ class Lifespan:
         if self._app_error is not None:
             if phase == "startup" and not self._read_any and self.mode != "on":
                 self.supported = False  # raised before reading: it does not speak lifespan
-                log.info("lifespan_unsupported", error=one_line(f"{type(self._app_error).__name__}: "
-                                                                f"{self._app_error}"))
+                log.info("lifespan_unsupported", error=one_line(self._app_error))
                 return
             raise self._error(phase, self._app_error)
         if phase == "startup":  # returned without answering: nothing to start or stop
@@ -137,7 +137,7 @@ class Lifespan:
         # returned during shutdown without answering: it has nothing left to stop
 
     def _error(self, phase: str, exc: BaseException) -> LifespanError:
-        text = one_line(f"{type(exc).__name__}: {exc}")
+        text = one_line(exc)
         log.debug("lifespan_traceback", phase=phase, exc_info=exc)
         what = "failed while serving" if phase == "serving" else f"{phase} failed"
         return LifespanError(f"the app's lifespan {what}: {text}", phase)

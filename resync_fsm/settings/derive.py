@@ -18,6 +18,7 @@ import attrs
 from ..errors import Invalid
 from ..redaction import MASK, redact_url, register_secret
 from .fields import FIELDS, Field
+from .sources import blank
 
 __all__ = [
     "CROSS_FIELD",
@@ -100,8 +101,10 @@ def converter(spec: Field, path: str) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
         if type(value) is Parsed:
             return value.value
-        if value is spec.default or (value is None and spec.default is None and not spec.required):
+        if value is spec.default:
             return value
+        if blank(spec, value) or (value is None and spec.default is None and not spec.required):
+            return None  # an empty optional value counts as unset (issue 24)
         if spec.secret:
             register_secret(value)
         try:

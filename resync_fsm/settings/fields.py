@@ -210,7 +210,8 @@ FIELDS: tuple[Field, ...] = (
        "runner's events; the root logger is the app's, left alone.", flag="--log-config"),
     # [tls]
     _f("tls", "certfile", sf.readable_file, None,
-       "PEM certificate chain: with keyfile, every bind serves TLS (HTTP/2 and HTTP/1.1 by ALPN).",
+       "PEM certificate chain: with keyfile, every bind serves TLS (HTTP/2 and HTTP/1.1 by ALPN). An "
+       "expired, not yet valid or within 14 days expiring certificate is a warning at validation.",
        flag="--certfile"),
     _f("tls", "keyfile", sf.readable_file, None, "PEM private key of certfile.", flag="--keyfile"),
     _f("tls", "ca_certs", sf.readable_file, None,
@@ -259,13 +260,15 @@ FIELDS: tuple[Field, ...] = (
     _f("resync", "llm_api_key", p.text(), None, "LLM API key.",
        resync_env=("LLM_API_KEY",), own_env=False, secret=True),
     _f("resync", "admin_username", p.text(), None,
-       "Admin user name (at least 3 characters in production).",
+       "Admin user name (at least 3 characters in production; shorter is a warning elsewhere).",
        resync_env=("ADMIN_USERNAME",), own_env=False),
     _f("resync", "admin_password", p.text(), None,
-       "Admin password (at least 12 characters and not a known weak value in production).",
+       "Admin password (in production at least 12 characters, not a known weak or placeholder value; "
+       "elsewhere those are warnings).",
        resync_env=("ADMIN_PASSWORD",), own_env=False, secret=True),
     _f("resync", "secret_key", p.text(), None,
-       "Signing key (at least 32 characters, without CHANGE_ME, in production).",
+       "Signing key (in production at least 32 characters, not a placeholder such as CHANGE_ME; "
+       "elsewhere those are warnings).",
        resync_env=("SECRET_KEY",), own_env=False, secret=True),
     _f("resync", "require_tws_at_boot", p.boolean, False,
        "Make the `tws` probe critical; TWS_HOST and TWS_PORT become required.",

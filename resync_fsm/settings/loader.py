@@ -13,9 +13,9 @@ from . import activation, kubernetes
 from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
 from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
-from .resync import resync_probes, security_problems
-from .sources import Raw, Sources, config_path, read_dotenv, read_toml
-from .surface import tls_problems
+from .resync import lone_service_links, resync_probes, security_problems
+from .sources import Raw, Sources, blank, config_path, read_dotenv, read_toml
+from .tls import tls_problems, tls_warnings
 
 __all__ = ["load_settings"]
 
@@ -87,6 +87,8 @@ def load_settings(
     for tls_key, message in tls_problems(values):
         problem(name_given(tls_key), message)
         values.update((key, field(key).default) for key in values if key.startswith("tls."))
+    notes += [f"{name_given(key)}: {message}" for key, message in tls_warnings(values)]
+    notes += lone_service_links(values, picked)
     _resync_bind(values, picked)
     activation.default_bind(values, picked, src.environ)
     kubernetes.default_grace(values, picked, src.environ)
@@ -104,7 +106,7 @@ def load_settings(
     resync: ResyncSettings = sections["resync"]
     probes = _toml_probes(src.toml.get("probes"), problem)
     probes += resync_probes(resync, name_of, problem)
-    security_problems(resync, name_of, problem)
+    security_problems(resync, name_of, problem, lambda name, message: notes.append(f"{name}: {message}"))
     _unique_names(probes, problem)
 
     if problems:
@@ -191,7 +193,7 @@ def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:
         values: dict[str, Any] = {}
         ok = True
         for spec in PROBE_FIELDS:
-            if spec.key not in table:
+            if spec.key not in table or blank(spec, table[spec.key]):
                 if spec.required:
                     problem(f"probes[{i}].{spec.key}", "required")
                     ok = False

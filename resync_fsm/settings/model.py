@@ -125,7 +125,7 @@ class TLSSettings:
     client_cert: str = attrs.field(default=None, converter=_table)
 
     def __attrs_post_init__(self) -> None:
-        from .surface import tls_problems
+        from .tls import tls_problems
 
         for key, message in tls_problems({f"tls.{a.name}": getattr(self, a.name) for a in attrs.fields(TLSSettings)}):
             raise ValueError(f"{key}: {message}")
@@ -134,6 +134,14 @@ class TLSSettings:
     def enabled(self) -> bool:
         """Whether the binds serve TLS (both certfile and keyfile given)."""
         return self.certfile is not None and self.keyfile is not None
+
+    @property
+    def not_after(self) -> float | None:
+        """When the served certificate expires (notAfter, seconds since the epoch); ``None`` without TLS."""
+        from .tls import certificate_dates
+
+        dates = certificate_dates(self.certfile) if self.enabled and self.certfile else None
+        return dates[1] if dates else None
 
 
 @attrs.frozen(field_transformer=section_fields("access_log"))

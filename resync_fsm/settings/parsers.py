@@ -119,15 +119,16 @@ def integer(lo: int, hi: int) -> Parser:
 def service_port(lo: int, hi: int) -> Parser:
     """A port as :func:`integer`, or Kubernetes' service-link form ``tcp://10.0.0.7:8000`` (the port).
 
-    Kubernetes injects ``<SERVICE>_PORT=tcp://host:port`` for every Service in
-    the namespace, so a Service named ``server`` or ``tws`` sets Resync's
-    ``SERVER_PORT``/``TWS_PORT`` that way (issue 13).
+    Kubernetes injects ``<SERVICE>_PORT=tcp://host:port`` (``udp://``, ``sctp://``
+    for such ports) for every Service in the namespace, so a Service named
+    ``server`` or ``tws`` sets Resync's ``SERVER_PORT``/``TWS_PORT`` that way (issue 13).
     """
     plain = integer(lo, hi)
 
     def parse(value: Any) -> int:
-        if isinstance(value, str) and value.strip().lower().startswith(("tcp://", "udp://")):
-            host, sep, port = value.strip()[len("tcp://"):].rpartition(":")
+        scheme, sep, rest = value.strip().partition("://") if isinstance(value, str) else ("", "", "")
+        if sep and scheme.lower() in ("tcp", "udp", "sctp"):
+            host, sep, port = rest.rpartition(":")
             if sep and host:
                 return int(plain(port))
             raise Invalid(f"an integer from {lo} to {hi}, or tcp://host:port")

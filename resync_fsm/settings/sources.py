@@ -16,11 +16,17 @@ import attrs
 
 from .fields import FIELDS, PROBE_FIELDS, Field
 
-__all__ = ["MAX_FILE_BYTES", "Raw", "Sources", "config_path", "read_dotenv", "read_toml"]
+__all__ = ["MAX_FILE_BYTES", "Raw", "Sources", "blank", "config_path", "read_dotenv", "read_toml"]
 
 DEFAULT_CONFIG = "resync_fsm.toml"
 CONFIG_ENV = "RESYNC_FSM_CONFIG"
 MAX_FILE_BYTES = 1 << 20  # 1 MiB: a config or .env file is a few KiB; more is a mistake or an attack
+
+
+def blank(spec: Field, value: Any) -> bool:
+    """Whether ``value`` is an empty (or blank) string given for an optional setting, one with no
+    default: it counts as unset, in every source (``ADMIN_PASSWORD= # comment``, ``tws_host = ""``)."""
+    return spec.default is None and not spec.required and isinstance(value, str) and not value.strip()
 
 
 @attrs.frozen
@@ -50,7 +56,7 @@ class Sources:
         Flag, then each environment name in :attr:`Field.env_names` order
         (``RESYNC_FSM_…`` over ``APP_X`` over ``X``), the real environment over
         the ``.env`` file for one name, then the TOML file. The losers matter
-        only for a warning when they are invalid (issue 13).
+        only for a warning when they are invalid (issue 13). A :func:`blank` value is not given.
         """
         found: list[Raw] = []
         if spec.path in self.flags and self.flags[spec.path] is not None:
@@ -63,7 +69,7 @@ class Sources:
         section = self.toml.get(spec.section)
         if isinstance(section, dict) and spec.key in section:
             found.append(Raw(section[spec.key], "toml", spec.path))
-        return found
+        return [raw for raw in found if not blank(spec, raw.value)]
 
     def pick(self, spec: Field) -> Raw:
         """The highest-precedence raw value for a field (its default when none is given)."""

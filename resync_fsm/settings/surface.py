@@ -3,9 +3,8 @@
 TLS files, proxy peers, socket files and the app directory: each parser raises
 :class:`~resync_fsm.errors.Invalid` (a problem naming the field, exit 78) so
 that an unreadable certificate or an unknown user fails in ``validating``,
-before anything binds or starts. :func:`tls_problems` loads the certificate
-and key into an :class:`ssl.SSLContext`, as the server will, so a mismatched
-pair is found there too.
+before anything binds or starts. The TLS files together are checked in
+:mod:`.tls`.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ __all__ = [
     "readable_file",
     "root_path",
     "tls_ciphers",
-    "tls_problems",
 ]
 
 # tls.client_cert → ssl.VerifyMode, as Hypercorn's --verify-mode and Uvicorn's --ssl-cert-reqs take it
@@ -170,55 +168,6 @@ def owner(value: Any) -> tuple[int, int]:
     except (KeyError, ValueError, OverflowError):
         raise Invalid(expected) from None
     return entry.pw_uid, gid
-
-
-def tls_problems(values: dict[str, Any]) -> list[tuple[str, str]]:
-    """What is wrong with the TLS settings together: ``[(field path, message), ...]``.
-
-    ``values`` maps field paths to parsed values. The certificate and key are
-    loaded into an :class:`ssl.SSLContext` as the server will load them, so a key
-    that does not match its certificate (or a file that is not PEM) is found
-    here; so are CA certificates that do not load and a client-certificate mode
-    without them.
-    """
-    cert, key, ca = values["tls.certfile"], values["tls.keyfile"], values["tls.ca_certs"]
-    problems: list[tuple[str, str]] = []
-    if (cert is None) != (key is None):
-        missing, given = ("tls.keyfile", "tls.certfile") if key is None else ("tls.certfile", "tls.keyfile")
-        problems.append((missing, f"required with {given}: TLS needs both"))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    if cert is not None and key is not None:
-        try:
-            context.load_cert_chain(cert, key, password=_no_passphrase)
-        except _Encrypted:
-            problems.append(("tls.keyfile", "is encrypted: resync_fsm takes no passphrase; decrypt it "
-                                            "(openssl pkey -in KEY -out KEY.plain) and keep it readable by "
-                                            "the service only"))
-        except ssl.SSLError as exc:
-            problems.append(("tls.keyfile", f"does not match tls.certfile, or one of them is not PEM "
-                                            f"({exc.reason or 'unreadable'})"))
-        except OSError as exc:
-            problems.append(("tls.keyfile", f"could not be loaded with tls.certfile ({exc.strerror})"))
-    if ca is not None:
-        try:
-            context.load_verify_locations(ca)
-        except (ssl.SSLError, OSError):
-            problems.append(("tls.ca_certs", "expected PEM CA certificates"))
-    if values["tls.client_cert"] != "none" and ca is None:
-        problems.append(("tls.client_cert", "optional or required needs tls.ca_certs to verify clients"))
-    if cert is None and (ca is not None or values["tls.client_cert"] != "none"):
-        problems.append(("tls.ca_certs" if ca is not None else "tls.client_cert",
-                         "only applies with TLS: set tls.certfile and tls.keyfile"))
-    return problems
-
-
-class _Encrypted(Exception):
-    """The key file asked for a passphrase."""
-
-
-def _no_passphrase() -> bytes:
-    """OpenSSL's passphrase callback: never prompt on the terminal (a service has none)."""
-    raise _Encrypted()
 
 
 def exposure(value: Any) -> bool | None:

@@ -89,6 +89,10 @@ class _Collector(Collector):
         yield GaugeMetricFamily("resync_fsm_ready", "1 while /readyz answers 200.", value=1 if view.ready()[0] else 0)
         yield GaugeMetricFamily("resync_fsm_start_time_seconds", "When the runner started, seconds since the epoch.",
                                 value=view.started_wall)
+        expiry = view.certificate_expiry
+        yield _gauge("resync_fsm_tls_certificate_expiry_seconds", "When the served TLS certificate (tls.certfile) "
+                     "expires, its notAfter in seconds since the epoch; absent without TLS.", [],
+                     [((), expiry)] if expiry is not None else [])
         yield _gauge("resync_fsm_probe_up", "1 when the probe's last attempt passed, else 0.", [*_PROBE, "critical"],
                      metrics.probe_up.items())
         yield _counter("resync_fsm_probe_attempts_total", "Probe attempts finished.", _PROBE,
@@ -110,4 +114,4 @@ class _Collector(Collector):
         yield GaugeMetricFamily("resync_fsm_requests_in_flight", "HTTP requests and websockets the app is handling.",
                                 value=wrapper.in_flight if wrapper else 0)
         yield CounterMetricFamily("resync_fsm_requests_cut_total", "Requests and websockets cancelled when the "
-                                  "graceful timeout ran out.", value=wrapper.cut if wrapper else 0)
+                                  "server.graceful_timeout ran out.", value=wrapper.cut if wrapper else 0)

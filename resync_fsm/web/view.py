@@ -48,6 +48,11 @@ class LifecycleView(HealthView, Protocol):
         """When the lifecycle started, seconds since the epoch."""
         ...
 
+    @property
+    def certificate_expiry(self) -> float | None:
+        """When the served TLS certificate expires (notAfter), seconds since the epoch; ``None`` without TLS."""
+        ...
+
     def exit_reason(self, dest: str) -> str:
         """Why the lifecycle entered ``dest`` (``draining`` or ``failed``): the signal name,
         ``request`` (the API), or the error's class name."""

@@ -97,4 +97,4 @@ async def test_an_overrunning_lifespan_shutdown_is_named_and_bounded(server_env:
         assert await cli.wait() == 70
         assert time.monotonic() - started < 0.5 + 2.0
     assert cli.stderr.decode().splitlines() == [
-        "LifespanError: the app's lifespan shutdown did not complete within 0.5 s"]
+        "LifespanError: the app's lifespan shutdown did not complete within 0.5 s (server.shutdown_timeout)"]

@@ -122,4 +122,4 @@ async def test_an_attempt_cut_by_the_deadline_keeps_the_earlier_reason(autojump_
     await probe_all(board, attempts, deadline=trio.current_time() + 1.0, rng=random.Random(1))
     result = board.results["db"]
     assert (result.status, result.reason, result.attempts) == ("fail", "refused", 3)
-    assert result.message.endswith("(the last attempt was cut short by the deadline)")
+    assert result.message.endswith("(the last attempt was cut short by the deadline, startup.timeout)")
