@@ -113,7 +113,7 @@ async def test_an_overrun_is_that_phases_timeout(phase: str, limit: float,
         with pytest.raises(LifespanError) as info:
             await (start(lifespan) if phase == "startup" else lifespan.shutdown())
         assert trio.current_time() - began == pytest.approx(limit)
-    assert str(info.value) == f"the app's lifespan {phase} did not complete within {limit:g} s"
+    assert str(info.value) == f"the app's lifespan {phase} did not complete within {limit:g} s (server.{phase}_timeout)"
     assert info.value.phase == phase and info.value.details["timeout"] == limit
 
 
