@@ -141,16 +141,16 @@ def _installed(name: str, otherwise: str) -> None:
 
 
 def loop_name(value: Any) -> str:
-    """``asyncio``, ``uvloop`` (only when installed) or ``trio``."""
-    name = choice("asyncio", "uvloop", "trio")(value)
+    """``auto`` (resolved at validation: :mod:`.auto`), ``asyncio``, ``uvloop`` (only when installed) or ``trio``."""
+    name = choice("auto", "asyncio", "uvloop", "trio")(value)
     if name == "uvloop":
         _installed("uvloop", "asyncio or trio")
     return str(name)
 
 
 def engine_name(value: Any) -> str:
-    """``hypercorn`` or ``uvicorn`` (only when installed: the ``resync_fsm[uvicorn]`` extra)."""
-    name = choice("hypercorn", "uvicorn")(value)
+    """``auto`` (resolved at validation: :mod:`.auto`), ``hypercorn`` or ``uvicorn`` (only when installed)."""
+    name = choice("auto", "hypercorn", "uvicorn")(value)
     if name == "uvicorn":
         _installed("uvicorn", "hypercorn")
     return str(name)
