@@ -152,7 +152,9 @@ FIELDS: tuple[Field, ...] = (
        "host taken from those headers (Uvicorn's semantics). Empty: the headers are ignored.",
        flag="--forwarded-allow-ips"),
     _f("server", "root_path", sf.root_path, "",
-       "The path prefix a proxy serves the app under (ASGI root_path, e.g. /api).", flag="--root-path"),
+       "The path prefix a proxy serves the app under and strips (ASGI root_path, e.g. /api): the app's path "
+       "includes it (as in Uvicorn), on every engine; the health endpoints answer unprefixed.",
+       flag="--root-path"),
     _f("server", "keep_alive_timeout", _positive_seconds, 5.0,
        "Seconds an idle keep-alive connection stays open (Hypercorn's and Uvicorn's 5). Behind a load "
        "balancer, set it above the balancer's idle timeout (60 s on common ones), else sporadic 502s.",

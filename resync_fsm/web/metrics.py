@@ -172,6 +172,11 @@ class RunnerMetrics:
         row.counts[bisect_left(REQUEST_BUCKETS, seconds)] += 1
         row.sum += seconds
 
+    def request_table(self) -> tuple[dict[str, tuple[Durations, ...]], tuple[Durations, ...]]:
+        """The series :meth:`observe_request` counts into, for the health wrapper to count inline on the
+        serving path: ``(by_method, other)``, each a tuple of series indexed by status class (0: none)."""
+        return self._requests, self._other_method
+
     def requests(self) -> list[tuple[tuple[str, str], Durations]]:
         """((method, status class), series) for each pair counted so far."""
         return [((method, status_class), row) for method, rows in self._requests.items()

@@ -1,4 +1,4 @@
-"""A FastAPI app that answers what it knows of its own URL: served under ``--root-path`` by tests/e2e/test_root_path.py."""
+"""A FastAPI app answering what it knows of its own URL, under ``--root-path`` (tests/e2e/test_root_path.py)."""
 
 from __future__ import annotations
 

@@ -71,7 +71,9 @@ async def test_a_raw_asyncio_handler_answers_200_by_default() -> None:
         cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0
     assert answers == [200] * 5
-    assert (await cli.wait_event("listening"))["loop"] == "asyncio"
+    listening = await cli.wait_event("listening")  # the default (issue 25): Uvicorn on uvloop, and why
+    assert (listening["loop"], listening["engine"]) == ("uvloop", "uvicorn")
+    assert listening["loop_source"] == "auto: uvloop is installed" and listening["engine_source"].startswith("auto: ")
 
 
 async def test_a_trio_app_serves_with_loop_trio() -> None:
@@ -83,3 +85,6 @@ async def test_a_trio_app_serves_with_loop_trio() -> None:
         cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0
     assert response.status_code == 200 and response.text == "trio"
+    listening = await cli.wait_event("listening")  # auto: only Hypercorn serves trio
+    assert (listening["loop"], listening["engine"]) == ("trio", "hypercorn")
+    assert "trio" in listening["engine_source"]
