@@ -80,12 +80,15 @@ def per_request(argv: list[str], ready_path: str, n: int) -> float:
         return int(summary.split()[1]) / n
 
 
-def report(requests: int = 2000) -> str:
-    """The section: per pair, instructions per request of resync_fsm and of the bare server, and the ratio."""
+def report(requests: int = 2000, only: str | None = None) -> str:
+    """The section: per pair (those whose name contains ``only``), instructions per request of resync_fsm
+    and of the bare server, and the ratio."""
     if shutil.which("valgrind") is None:
         return f"{HEADING}\n\nNot measured: valgrind is not installed.\n"
     rows = []
     for name, ((ours, ours_path), (bare, bare_path)) in PAIRS.items():
+        if only is not None and only.lower() not in name.lower():
+            continue
         print(f"{name} ...", flush=True)
         mine, theirs = per_request(ours, ours_path, requests), per_request(bare, bare_path, requests)
         rows.append(f"| {name} | {mine:,.0f} | {theirs:,.0f} | {mine / theirs:.3f} | {theirs / mine:.3f} |")
@@ -102,8 +105,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--write", metavar="FILE", help="replace or append the section in FILE")
+    parser.add_argument("--only", metavar="TEXT", help="only the pairs whose name contains TEXT (e.g. uvicorn)")
     args = parser.parse_args()
-    section = report(args.requests)
+    section = report(args.requests, args.only)
     print(section)
     if args.write:
         path = Path(args.write)

@@ -1,4 +1,5 @@
-"""Issue 15: ``server.engine`` chooses Hypercorn (the default) or Uvicorn behind the same lifecycle."""
+"""Issue 15: ``server.engine`` chooses Hypercorn or Uvicorn behind the same lifecycle (the default, ``auto``:
+tests/settings/test_auto.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ def load(environ: dict[str, str], flags: dict[str, str] | None = None) -> Settin
     return load_settings(environ=environ, flags=flags, cwd=Path("/nonexistent-dir"))
 
 
-def test_hypercorn_is_the_default_engine() -> None:
-    assert field("server.engine").default == "hypercorn"
-    assert load({}).server.engine == "hypercorn"
+def test_auto_is_the_default_engine_and_picks_uvicorn_for_an_asyncio_app() -> None:
+    assert field("server.engine").default == "auto"
+    assert load({}).server.engine == "uvicorn"
 
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])

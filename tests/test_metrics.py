@@ -160,7 +160,9 @@ async def test_metrics_through_a_whole_lifecycle(autojump_clock: trio.abc.Clock)
     assert not [k for k in serving if k[0] == "resync_fsm_exit_info"]
     assert value(serving, "resync_fsm_ready") == 1 and value(draining, "resync_fsm_ready") == 0
     assert 0 < value(serving, "resync_fsm_start_time_seconds") <= value(stopped, "resync_fsm_start_time_seconds")
-    assert value(serving, "resync_fsm_build_info", version=__version__, loop="asyncio",
+    # Settings() resolves "auto" itself (settings/auto.py) and has no sources: "explicit"
+    assert value(serving, "resync_fsm_build_info", version=__version__, loop="uvloop", engine="uvicorn",
+                 engine_choice="explicit", loop_choice="explicit",
                  python=__import__("platform").python_version()) == 1
 
     # probes: up, attempts, failures by reason, duration histogram
@@ -213,7 +215,8 @@ def bounded_values() -> dict[str, set[str]]:
         "reason": {*REASONS, "other", "SIGTERM"}, "method": {*HTTP_METHODS, "other"},
         "status_class": {"none", "1xx", "2xx", "3xx", "4xx", "5xx"},
         "endpoint": {"livez", "readyz", "status", "metrics"},
-        "version": {__version__}, "loop": {"asyncio", "uvloop", "trio"},
+        "version": {__version__}, "loop": {"asyncio", "uvloop", "trio"}, "engine": {"hypercorn", "uvicorn"},
+        "engine_choice": {"auto", "explicit"}, "loop_choice": {"auto", "explicit"},
         "python": {__import__("platform").python_version()},
     }
 
@@ -320,7 +323,7 @@ def test_any_request_lands_in_a_bounded_series(method: str, status: int, seconds
     async def load() -> Settings:
         return Settings()
 
-    metrics = RunnerMetrics(Runner(load, handle_signals=False))
+    metrics = RunnerMetrics(Runner(load, handle_signals=False).view)
     metrics.observe_request(method, status, seconds)
     [((label_method, status_class), row)] = metrics.requests()
     assert label_method == (method if method in HTTP_METHODS else "other")

@@ -20,7 +20,7 @@ from ..version import __version__
 if TYPE_CHECKING:
     from .core import Runner
 
-__all__ = ["RunnerView", "status_document"]
+__all__ = ["RunnerView", "serving_choice", "status_document"]
 
 
 class RunnerView:
@@ -38,6 +38,11 @@ class RunnerView:
     def loop_name(self) -> str:
         """The app's loop, once known (``trio`` before)."""
         return self._runner.loop_name
+
+    @property
+    def choice(self) -> dict[str, str]:
+        """How the app is served and why (:func:`serving_choice`)."""
+        return serving_choice(self._runner)
 
     @property
     def started_wall(self) -> float:
@@ -81,8 +86,22 @@ class RunnerView:
         return "request"
 
 
+def serving_choice(runner: Runner) -> dict[str, str]:
+    """``{"engine": "uvicorn", "engine_source": "auto: ...", "loop": "uvloop", "loop_source": "auto: ..."}``:
+    the engine and loop serving the app and where each came from (``settings.sources``: ``"auto: <why>"``
+    for a default resolved at validation, settings/auto.py; ``"flag --engine"``, ...); empty strings
+    before the settings are valid."""
+    settings = runner.settings
+    if settings is None:
+        return {"engine": "", "engine_source": "", "loop": runner.loop_name, "loop_source": ""}
+    sources = settings.sources
+    return {"engine": settings.server.engine, "engine_source": sources.get("server.engine", "default"),
+            "loop": settings.server.loop, "loop_source": sources.get("server.loop", "default")}
+
+
 def status_document(runner: Runner) -> dict[str, Any]:
     """A JSON-ready dict: ``state``, ``since`` (wall clock, s), ``uptime`` (s), ``version``, ``loop``,
+    ``engine``, ``choice`` (:func:`serving_choice`: the engine and loop and why),
     ``ready``, ``binds`` (public URLs), ``management`` (the management listeners' URLs), ``history``
     (transitions), ``probes`` (results, targets redacted); with ``server.workers > 1``, ``workers``
     (pid, generation, slot, state, uptime, requests, restarts)."""
@@ -93,6 +112,8 @@ def status_document(runner: Runner) -> dict[str, Any]:
         "uptime": round(time.time() - runner.started_wall, 3),
         "version": __version__,
         "loop": runner.loop_name,
+        "engine": runner.settings.server.engine if runner.settings is not None else None,
+        "choice": serving_choice(runner),
         "ready": runner.view.ready()[0],
         "binds": runner.binds,
         "management": handle.management_urls if handle is not None else [],

@@ -20,6 +20,7 @@ from ..web.asgi import ASGIApp, Receive, Scope, Send
 from ..web.exposure import public_status
 from ..web.health import HealthWrapper
 from ..web.metrics import RunnerMetrics
+from ..web.root_path import RootPath
 from ..web.view import HealthView
 from .engines import engine_for, imports_app
 from .interface import Engine, OnFault, Server
@@ -66,6 +67,8 @@ def compose(
         app = load_app(server.app, factory=server.factory, app_dir=server.app_dir) if imports_app(engine) \
             else _served_elsewhere
     shown = public_status(settings, app)
+    if server.root_path:  # one meaning on every engine: the engines get none (web/root_path.py)
+        app = RootPath(app, server.root_path)
     if wrap_app is not None:
         app = wrap_app(app)
     wrapper = HealthWrapper(app, view, livez=server.livez_path, readyz=server.readyz_path,

@@ -78,13 +78,15 @@ FIELDS: tuple[Field, ...] = (
        "removed on exit. Resync's SERVER_HOST and SERVER_PORT set one bind address when this is not set; "
        "systemd socket activation (LISTEN_FDS) sets fd://3... when neither is.",
        flag="--bind", repeatable=True),
-    _f("server", "loop", p.loop_name, "asyncio",
-       "The event loop the app runs on: asyncio (the ecosystem's default, as in Uvicorn and "
-       "Hypercorn), uvloop (pip install 'resync_fsm[uvloop]') or trio. The lifecycle itself "
-       "always runs on trio.", flag="--loop"),
-    _f("server", "engine", p.engine_name, "hypercorn",
-       "The HTTP server: hypercorn (any loop, HTTP/2) or uvicorn (asyncio or uvloop only, "
-       "faster; pip install 'resync_fsm[uvicorn]').", flag="--engine"),
+    _f("server", "loop", p.loop_name, "auto",
+       "The event loop the app runs on: auto (uvloop where it is installed, else asyncio, as "
+       "Uvicorn's --loop auto), asyncio, uvloop or trio (apps written for trio). The lifecycle "
+       "itself always runs on trio.", flag="--loop"),
+    _f("server", "engine", p.engine_name, "auto",
+       "The HTTP server: auto (Uvicorn, unless the loop is trio or the settings ask for HTTP/2 — "
+       "TLS, which offers it by ALPN, or server.h2c = true given explicitly — then Hypercorn), "
+       "uvicorn (asyncio or uvloop, HTTP/1.1, faster) or hypercorn (any loop, HTTP/2).",
+       flag="--engine"),
     _f("server", "workers", p.integer(1, 256), 1,
        "Worker processes serving the app (1: in this process). Above 1 this process validates, probes "
        "and binds once, then supervises that many workers (replaced when they die, recycled after "
@@ -165,7 +167,9 @@ FIELDS: tuple[Field, ...] = (
        "host taken from those headers (Uvicorn's semantics). Empty: the headers are ignored.",
        flag="--forwarded-allow-ips"),
     _f("server", "root_path", sf.root_path, "",
-       "The path prefix a proxy serves the app under (ASGI root_path, e.g. /api).", flag="--root-path"),
+       "The path prefix a proxy serves the app under and strips (ASGI root_path, e.g. /api): the app's path "
+       "includes it (as in Uvicorn), on every engine; the health endpoints answer unprefixed.",
+       flag="--root-path"),
     _f("server", "keep_alive_timeout", _positive_seconds, 5.0,
        "Seconds an idle keep-alive connection stays open (Hypercorn's and Uvicorn's 5). Behind a load "
        "balancer, set it above the balancer's idle timeout (60 s on common ones), else sporadic 502s.",
@@ -184,7 +188,8 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "server_header", p.boolean, True,
        "Send the Server response header.", flag="--no-server-header", flag_negative=True),
     _f("server", "h2c", p.boolean, True,
-       "Accept HTTP/1.1 Upgrade: h2c (HTTP/2 over cleartext); false answers such requests in HTTP/1.1.",
+       "Accept HTTP/1.1 Upgrade: h2c (HTTP/2 over cleartext; Hypercorn only: given explicitly as true, "
+       "server.engine = auto picks Hypercorn); false answers such requests in HTTP/1.1.",
        flag="--no-h2c", flag_negative=True),
     _f("server", "unix_socket_mode", sf.file_mode, None,
        "Permissions of a unix: bind's socket file, octal ('660'). Unset: from the umask."),

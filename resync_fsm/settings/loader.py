@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import ConfigurationValidationError
 from ..redaction import redact_url, register_secret, scrub, scrub_data
-from . import activation, kubernetes
+from . import activation, auto, kubernetes
 from . import parsers as p
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
 from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
@@ -81,6 +81,7 @@ def load_settings(
         raw = picked[path]
         return raw.name if raw.source != "default" else path
 
+    chosen = auto.resolve(values, {path for path, raw in picked.items() if raw.source != "default"})
     for paths, message in server_conflicts(values):
         problem(", ".join(picked[path].name for path in paths), message)
         values.update((path, field(path).default) for path in paths)
@@ -113,7 +114,7 @@ def load_settings(
         raise _error(problems, src)
     return Settings(
         probes=tuple(probes),
-        sources={path: _origin(raw, src) for path, raw in picked.items()},
+        sources={path: chosen.get(path) or _origin(raw, src) for path, raw in picked.items()},
         notes=tuple(scrub(note) for note in notes),
         **sections,
     )

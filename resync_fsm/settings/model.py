@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from ..redaction import redact_url
+from .auto import resolve as resolve_auto
 from .derive import CROSS_FIELD, Parsed, field_error, from_table, section_fields, server_conflicts, shown
 from .derive import table as _table
 from .fields import FIELDS, PROBE_FIELDS, SECTIONS
@@ -90,8 +91,12 @@ class ServerSettings:
     unix_socket_owner: tuple[int, int] | None = attrs.field(default=None, converter=_table)
 
     def __attrs_post_init__(self) -> None:
-        """Health paths must differ, and so on (the loader reports these as problems instead)."""
+        """``auto`` loop and engine resolved (as the loader does, TLS aside: :mod:`.auto`); health paths
+        must differ, and so on (the loader reports these as problems instead)."""
         values = {key: getattr(self, key.split(".", 1)[1]) for key in CROSS_FIELD}
+        values["server.h2c"] = self.h2c
+        for path in resolve_auto(values):
+            object.__setattr__(self, path.split(".", 1)[1], values[path])  # frozen: set once, here
         for keys, message in server_conflicts(values):
             raise ValueError(f"{' and '.join(keys)}: {message}")
 

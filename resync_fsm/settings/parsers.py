@@ -164,12 +164,12 @@ def _installed(name: str, otherwise: str) -> None:
         raise Invalid(f"{otherwise}: {name} is not installed (pip install 'resync_fsm[{name}]')")
 
 
-LOOPS = ("asyncio", "uvloop", "trio")
-ENGINES = ("hypercorn", "uvicorn")
+LOOPS = ("auto", "asyncio", "uvloop", "trio")
+ENGINES = ("auto", "hypercorn", "uvicorn")
 
 
 def loop_name(value: Any) -> str:
-    """``asyncio``, ``uvloop`` (only when installed) or ``trio``."""
+    """``auto`` (resolved at validation: :mod:`.auto`), ``asyncio``, ``uvloop`` (only when installed) or ``trio``."""
     name = choice(*LOOPS)(value)
     if name == "uvloop":
         _installed("uvloop", "asyncio or trio")
@@ -177,7 +177,7 @@ def loop_name(value: Any) -> str:
 
 
 def engine_name(value: Any) -> str:
-    """``hypercorn`` or ``uvicorn`` (only when installed: the ``resync_fsm[uvicorn]`` extra)."""
+    """``auto`` (resolved at validation: :mod:`.auto`), ``hypercorn`` or ``uvicorn`` (only when installed)."""
     name = choice(*ENGINES)(value)
     if name == "uvicorn":
         _installed("uvicorn", "hypercorn")

@@ -1,24 +1,22 @@
 """The health wrapper: the runner's endpoints answered before the app sees the request.
 
-The endpoints themselves (``/livez``, ``/readyz``, ``/status``, the status page)
-are in :mod:`.endpoints`. The wrapper passes the status to the app as the ASGI
-scope extension ``resync_fsm.status`` (a callable: the app can see
-``"draining"``), and whether the status page may be shown on this listener as
-``resync_fsm.status_page`` (a bool), which the built-in app reads.
+The endpoints themselves are in :mod:`.endpoints`. The wrapper passes the status to the app as the
+scope extension ``resync_fsm.status`` (a callable: the app can see ``"draining"``), and whether the
+status page may be shown on this listener as ``resync_fsm.status_page`` (a bool, read by the built-in app).
 
-Exposure (issue 13, docs/operations.md "Exposure"): a public listener answers ``/livez``
-and ``/readyz``, ``/status`` only with ``public_status`` and ``/metrics`` only with
-``public_metrics``, and passes the rest to the app. A management listener (:mod:`.exposure`,
-Spring Boot's management port) answers those and the status page at ``/``, 404 for anything else.
+Exposure (issue 13, docs/operations.md "Exposure"): a public listener answers ``/livez`` and ``/readyz``,
+``/status`` only with ``public_status`` and ``/metrics`` only with ``public_metrics``, and passes the rest
+to the app. A management listener (:mod:`.exposure`, Spring Boot's management port) answers those and
+the status page at ``/``, 404 for anything else.
 
-It also carries the drain's per-connection duties (DESIGN §5): it counts the requests and
-websockets in flight and the requests cut by the graceful timeout; while draining every HTTP/1.x
-response carries ``Connection: close`` (so a proxy does not reuse a connection that is about to
-close, and a busy keep-alive client does not hold the drain); when the listener closes, open
-websockets get a 1001 close (:mod:`.websockets`).
+The drain's per-connection duties (DESIGN §5): requests and websockets in flight counted, and those cut
+by the graceful timeout; while draining every HTTP/1.x response carries ``Connection: close`` (so that a
+proxy or a busy keep-alive client does not hold the drain); when the listener closes, open websockets
+get a 1001 close (:mod:`.websockets`).
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -29,7 +27,7 @@ from .exposure import Listeners
 from .view import HealthView
 
 if TYPE_CHECKING:
-    from .metrics import RunnerMetrics
+    from .metrics import Durations, RunnerMetrics
 
 __all__ = ["STATUS_EXTENSION", "STATUS_PAGE_EXTENSION", "HealthView", "HealthWrapper"]
 
@@ -51,6 +49,9 @@ class HealthWrapper:
     public listeners answer ``status`` and ``metrics_path`` (see the module); the backend reports
     the management listeners through :meth:`management_listening` once they are bound.
     """
+
+    _table: dict[str, tuple[Durations, ...]] | None
+    _other_rows: tuple[Durations, ...]
 
     def __init__(
         self,
@@ -85,7 +86,8 @@ class HealthWrapper:
         self.metrics = metrics
         if metrics is not None:
             metrics.traffic = self  # /metrics reads the requests in flight and cut here
-        self._observe = None if metrics is None else metrics.observe_request
+        # the request series, counted inline (RunnerMetrics.observe_request's work, without its call)
+        self._table, self._other_rows = metrics.request_table() if metrics is not None else (None, ())
         self._roles: dict[str, str] = {}  # path -> the endpoint's role, counted per hit
         if metrics is not None:
             self._management_routes[metrics_path] = metrics.serve
@@ -123,12 +125,10 @@ class HealthWrapper:
             await send_body(self._closing_send(send, scope), 503, b"text/plain; charset=utf-8",
                             b"Service Unavailable: too busy\n", [(b"retry-after", b"1")])
             return
-        # An app request: the serving path of every request, kept to this one frame and one ``send``
-        # wrapper (an ``async def``, as the servers' own: code that checks ``inspect.iscoroutinefunction``
-        # sees what it would see without resync_fsm). It is counted in flight (and cut, when cancelled),
-        # its status and duration observed (with metrics), and ``Connection: close`` is added to a
-        # response that starts while draining (HTTP/1.x only: HTTP/2 forbids the header and closes with
-        # GOAWAY). Its cost per request is in docs/benchmarks.md ("Instructions per request").
+        # An app request: kept to this one frame and one ``async def`` send wrapper (as the servers' own),
+        # counted in flight (and cut), its status and duration observed, ``Connection: close`` added to a
+        # response started while draining (HTTP/1.x: HTTP/2 closes with GOAWAY). Its cost per request:
+        # docs/benchmarks.md ("Instructions per request").
         self._extend(scope)
         status = 0
 
@@ -140,7 +140,7 @@ class HealthWrapper:
                     message = with_close(message)
             await send(message)
 
-        observe = self._observe
+        table = self._table
         self.in_flight += 1
         started = perf_counter()
         try:
@@ -156,8 +156,12 @@ class HealthWrapper:
                 status = 500  # what Hypercorn and Uvicorn answer for an app that returned without responding
         finally:
             self.in_flight -= 1
-            if observe is not None:
-                observe(scope["method"], status, perf_counter() - started)
+            if table is not None:  # RunnerMetrics.observe_request, inlined
+                seconds = perf_counter() - started
+                hundreds = status // 100
+                row = table.get(scope["method"], self._other_rows)[hundreds if 0 < hundreds < 6 else 0]
+                row.counts[bisect_left(row.bounds, seconds)] += 1
+                row.sum += seconds
 
     async def _other(self, scope: Scope, receive: Receive, send: Send) -> None:
         """A websocket (counted in flight, closed with 1001 when the listener closes) or a lifespan scope."""
@@ -235,9 +239,7 @@ class HealthWrapper:
             self._closing.set()
 
     def _full_status(self) -> dict[str, Any]:
-        body = self.view.status()
-        body["in_flight"] = self.in_flight
-        return body
+        return {**self.view.status(), "in_flight": self.in_flight}
 
     async def _manage(self, scope: Scope, send: Send) -> None:
         """A request on a management listener: its routes, else 404; never the app."""

@@ -172,6 +172,11 @@ class RunnerMetrics:
         row.counts[bisect_left(REQUEST_BUCKETS, seconds)] += 1
         row.sum += seconds
 
+    def request_table(self) -> tuple[dict[str, tuple[Durations, ...]], tuple[Durations, ...]]:
+        """The series :meth:`observe_request` counts into, for the health wrapper to count inline on the
+        serving path: ``(by_method, other)``, each a tuple of series indexed by status class (0: none)."""
+        return self._requests, self._other_method
+
     def requests(self) -> list[tuple[tuple[str, str], Durations]]:
         """((method, status class), series) for each pair counted so far."""
         return [((method, status_class), row) for method, rows in self._requests.items()
@@ -198,10 +203,19 @@ class RunnerMetrics:
         await send_body(send, 200, CONTENT_TYPE, self.render())
 
     def build_info(self) -> dict[str, str]:
-        """The labels of ``resync_fsm_build_info``: version, loop, python."""
+        """The labels of ``resync_fsm_build_info``: version, loop, engine, ``engine_choice`` and
+        ``loop_choice`` (``auto``: the default, resolved at validation; ``explicit``: a source set it;
+        the reason itself is in ``/status``: a label holds no path), python."""
         import platform
 
-        return {"version": __version__, "loop": self.view.loop_name, "python": platform.python_version()}
+        choice = self.view.choice
+        return {"version": __version__, "loop": self.view.loop_name, "engine": choice["engine"],
+                "engine_choice": _chosen(choice["engine_source"]), "loop_choice": _chosen(choice["loop_source"]),
+                "python": platform.python_version()}
+
+
+def _chosen(source: str) -> str:
+    return "auto" if source.startswith("auto: ") else "explicit" if source else ""
 
 
 def _flag(value: bool) -> str:

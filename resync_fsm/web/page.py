@@ -37,6 +37,15 @@ def _rows(cells: list[list[Any]]) -> str:
     return "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in cells)
 
 
+def _choice(status: dict[str, Any]) -> str:
+    """``engine uvicorn (auto: ...) on uvloop (auto: ...)``: how the app is served and why."""
+    choice = status.get("choice") or {}
+    if not choice.get("engine"):
+        return f"loop {html.escape(str(status.get('loop', '')))}"
+    return (f"engine {html.escape(choice['engine'])} ({html.escape(choice['engine_source'])}) on "
+            f"{html.escape(choice['loop'])} ({html.escape(choice['loop_source'])})")
+
+
 def render_page(status: dict[str, Any], *, refresh: int = 2) -> bytes:
     """The status page as HTML bytes for ``status`` (the ``/status`` document)."""
     state = str(status["state"])
@@ -68,7 +77,8 @@ svg {{ max-width: 100%; height: auto; }}
 </style></head>
 <body>
 <h1>resync_fsm <span class="state">{html.escape(state)}</span></h1>
-<p>version {html.escape(str(status["version"]))} · up {status["uptime"]:.0f} s · ready: {status["ready"]}
+<p>version {html.escape(str(status["version"]))} · {_choice(status)}
+· up {status["uptime"]:.0f} s · ready: {status["ready"]}
 · in flight: {status.get("in_flight", 0)} · binds: {html.escape(", ".join(status["binds"]))}
 · management: {html.escape(", ".join(status.get("management", [])) or "none")}
 · <a href="/status">/status</a> · <a href="/status?format=mermaid">Mermaid</a></p>

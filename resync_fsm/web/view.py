@@ -44,6 +44,13 @@ class LifecycleView(HealthView, Protocol):
         ...
 
     @property
+    def choice(self) -> dict[str, str]:
+        """The engine and loop serving the app and where each came from: ``{"engine": "uvicorn",
+        "engine_source": "auto: ...", "loop": "uvloop", "loop_source": "auto: ..."}`` (a source starting
+        ``auto:`` is a default resolved at validation; empty strings before the settings are valid)."""
+        ...
+
+    @property
     def started_wall(self) -> float:
         """When the lifecycle started, seconds since the epoch."""
         ...

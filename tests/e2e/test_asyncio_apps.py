@@ -16,9 +16,11 @@ from .services import redis_server  # noqa: F401 - fixture
 ROOT = str(Path(__file__).resolve().parents[2])
 
 
-@pytest.mark.parametrize("loop_args", [(), ("--loop", "uvloop"), ("--engine", "uvicorn"),
+@pytest.mark.parametrize("loop_args", [(), ("--engine", "hypercorn", "--loop", "asyncio"),
+                                       ("--engine", "hypercorn", "--loop", "uvloop"),
+                                       ("--engine", "uvicorn", "--loop", "asyncio"),
                                        ("--engine", "uvicorn", "--loop", "uvloop")],
-                         ids=["default", "uvloop", "uvicorn", "uvicorn-uvloop"])
+                         ids=["default", "hypercorn-asyncio", "hypercorn-uvloop", "uvicorn-asyncio", "uvicorn-uvloop"])
 async def test_a_resync_shaped_fastapi_app_serves_and_drains(
     loop_args: tuple[str, ...], redis_server: tuple[int, str], tmp_path: Path  # noqa: F811
 ) -> None:
@@ -28,7 +30,10 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
                        "--management-bind", "127.0.0.1:0", cwd=ROOT,
                        REDIS_URL=f"redis://:{password}@127.0.0.1:{port}/2", RESYNC_TEST_MARKS=str(marks)) as cli:
         url, management = await cli.url(), await cli.management_url()
-        assert (await cli.wait_event("listening"))["engine"] == ("uvicorn" if "uvicorn" in loop_args else "hypercorn")
+        engine = "hypercorn" if "hypercorn" in loop_args else "uvicorn"  # the default: Uvicorn on uvloop
+        loop = "asyncio" if "asyncio" in loop_args else "uvloop"
+        listening = await cli.wait_event("listening")
+        assert (listening["engine"], listening["loop"]) == (engine, loop)
         probe = await cli.wait_event("probe_ok", probe="redis")  # probed first, then used by the app
         assert probe["target"] == f"redis://***@127.0.0.1:{port}/2"
         async with httpx.AsyncClient(timeout=10) as client:
@@ -37,10 +42,10 @@ async def test_a_resync_shaped_fastapi_app_serves_and_drains(
             session = (await client.get(url + "/session")).json()
             status = (await client.get(management + "/status")).json()
             assert hello.status_code == 200 and hello.json()["hello"] == "world"
-            assert hello.headers["server"].startswith("uvicorn" if "uvicorn" in loop_args else "hypercorn")
+            assert hello.headers["server"].startswith(engine)
             assert second["count"] == first["count"] + 1
             assert session == {"closed": False}
-            assert status["loop"] == ("uvloop" if "uvloop" in loop_args else "asyncio")
+            assert (status["loop"], status["engine"]) == (loop, engine)
 
             in_flight: list[httpx.Response] = []
             async with trio.open_nursery() as nursery:
@@ -66,7 +71,9 @@ async def test_a_raw_asyncio_handler_answers_200_by_default() -> None:
         cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0
     assert answers == [200] * 5
-    assert (await cli.wait_event("listening"))["loop"] == "asyncio"
+    listening = await cli.wait_event("listening")  # the default (issue 25): Uvicorn on uvloop, and why
+    assert (listening["loop"], listening["engine"]) == ("uvloop", "uvicorn")
+    assert listening["loop_source"] == "auto: uvloop is installed" and listening["engine_source"].startswith("auto: ")
 
 
 async def test_a_trio_app_serves_with_loop_trio() -> None:
@@ -78,3 +85,6 @@ async def test_a_trio_app_serves_with_loop_trio() -> None:
         cli.signal(signal.SIGTERM)
         assert await cli.wait() == 0
     assert response.status_code == 200 and response.text == "trio"
+    listening = await cli.wait_event("listening")  # auto: only Hypercorn serves trio
+    assert (listening["loop"], listening["engine"]) == ("trio", "hypercorn")
+    assert "trio" in listening["engine_source"]

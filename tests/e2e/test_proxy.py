@@ -92,7 +92,8 @@ async def test_behind_nginx_the_app_sees_the_real_client_scheme_and_root_path(tm
         # nginx appends its peer (127.0.0.2) to the client's forged 6.6.6.6: the right-most untrusted entry wins
         assert seen["client"] == ["127.0.0.2", 0]
         assert seen["scheme"] == "https"
-        assert seen["root_path"] == "/prefix" and seen["path"] == "/hello"
+        # nginx strips /prefix; the app's path includes its root path (ASGI, Uvicorn; web/root_path.py)
+        assert seen["root_path"] == "/prefix" and seen["path"] == "/prefix/hello"
         assert seen["host"] == "public.example:443"
 
         # straight to the app from 127.0.0.2, not a trusted proxy: the forged headers are ignored

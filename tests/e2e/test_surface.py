@@ -73,7 +73,7 @@ def _upgrade(port: int) -> bytes:
 async def test_h2c_upgrade_follows_the_switch() -> None:
     for flags, expected in (((), b"HTTP/1.1 101 "), (("--no-h2c", "--no-server-header"), b"HTTP/1.1 200 ")):
         async with running("--app", "tests.e2e.apps:hello_app", "--bind", "127.0.0.1:0", "--graceful-timeout", "1",
-                           *flags) as cli:
+                           "--engine", "hypercorn", *flags) as cli:  # h2c: Hypercorn only
             port = int((await cli.url()).rsplit(":", 1)[1])
             answer = _upgrade(port)
             assert answer.startswith(expected), answer

@@ -198,7 +198,7 @@ async def _response(stream: trio.SocketStream, *, to_eof: bool) -> tuple[bytes, 
 
 async def test_a_retired_worker_answers_every_connection_it_accepted_however_late_its_request(
         server_env: dict[str, str], request: pytest.FixtureRequest) -> None:
-    if server_env["RESYNC_FSM_SERVER_LOOP"] == "trio":
+    if server_env.get("RESYNC_FSM_SERVER_LOOP") == "trio":
         request.applymarker(pytest.mark.xfail(
             reason="Hypercorn on trio stops accepting and closes idle connections at once "
                    "(resync_fsm.serving.workers.child)"))

@@ -12,7 +12,8 @@ from resync_fsm.settings import ServerSettings, Settings
 
 
 @pytest.mark.parametrize(("server", "factory"), [
-    ({}, "hypercorn_engine"),
+    ({}, "uvicorn_engine"),  # auto (issue 25): Uvicorn for an asyncio app
+    ({"engine": "hypercorn"}, "hypercorn_engine"),
     ({"engine": "uvicorn"}, "uvicorn_engine"),
     ({"loop": "trio"}, "hypercorn_engine"),
     ({"workers": 2}, "_WorkersEngine"),

@@ -49,7 +49,6 @@ def hypercorn_config(settings: Settings) -> Config:
     config.h2_max_header_list_size = server.max_header_size
     config.websocket_ping_interval = server.websocket_ping_interval or None
     config.include_server_header = server.server_header
-    config.root_path = server.root_path
     setattr(config, patches.H2C_ATTRIBUTE, server.h2c)
     if tls.enabled:
         config.certfile, config.keyfile = tls.certfile, tls.keyfile

@@ -48,7 +48,8 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     no lifespan (resync_fsm runs it), no logging set-up of its own; no access log and no proxy
     headers of its own (:func:`~resync_fsm.serving.middleware.serving_app` does both, as on Hypercorn);
     the server surface (issue 14) mapped: TLS, keep-alive, backlog, header limit, websocket pings,
-    the Server header, root_path. ``server.h2c`` does not apply (Uvicorn has no HTTP/2)."""
+    the Server header (``server.root_path`` is applied in front of the app, the same on every engine:
+    :mod:`~resync_fsm.web.root_path`). ``server.h2c`` does not apply (Uvicorn has no HTTP/2)."""
     server, tls = settings.server, settings.tls
     options: dict[str, Any] = {}
     if tls.enabled:
@@ -71,7 +72,6 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         h11_max_incomplete_event_size=server.max_header_size,
         ws_ping_interval=server.websocket_ping_interval or None,
         server_header=server.server_header,
-        root_path=server.root_path,
         **options,
     )
 

@@ -28,7 +28,7 @@ from ...fakes import FakeView
     ({"websocket_ping_interval": 0}, "websocket_ping_interval", None),  # 0: no pings
     ({"server_header": False}, "include_server_header", False),
     ({"server_header": True}, "include_server_header", True),
-    ({"root_path": "/api"}, "root_path", "/api"),
+    ({"root_path": "/api"}, "root_path", ""),  # applied in front of the app on every engine (web/root_path.py)
     ({"h2c": True}, patches.H2C_ATTRIBUTE, True),
     ({"h2c": False}, patches.H2C_ATTRIBUTE, False),
     ({}, "accesslog", None),  # serving_app logs access, for every engine

@@ -32,7 +32,7 @@ async def app(scope: Any, receive: Any, send: Any) -> None:
     ({"websocket_ping_interval": 0}, "ws_ping_interval", None),  # 0: no pings
     ({"server_header": False}, "server_header", False),
     ({"server_header": True}, "server_header", True),
-    ({"root_path": "/api"}, "root_path", "/api"),
+    ({"root_path": "/api"}, "root_path", ""),  # applied in front of the app on every engine (web/root_path.py)
     ({}, "loop", "none"),  # the running host loop
     ({}, "lifespan", "off"),  # resync_fsm runs it (serving/lifespan.py)
     ({}, "interface", "asgi3"),
