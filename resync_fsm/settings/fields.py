@@ -99,7 +99,9 @@ FIELDS: tuple[Field, ...] = (
        "before it is killed and replaced (Gunicorn's --timeout)."),
     _f("server", "max_requests", p.integer(0, 1_000_000_000), 0,
        "Requests a worker serves before it is replaced (its replacement serves first; 0: never). "
-       "Gunicorn's --max-requests.", flag="--max-requests"),
+       "Gunicorn's --max-requests. With one process (workers = 1), the process drains and exits 0 "
+       "after that many, for its supervisor to restart it (Uvicorn's --limit-max-requests).",
+       flag="--max-requests"),
     _f("server", "max_requests_jitter", p.integer(0, 1_000_000_000), 0,
        "Up to this many requests added at random to each worker's max_requests, so that workers do "
        "not all recycle at once (Gunicorn's --max-requests-jitter).", flag="--max-requests-jitter"),
@@ -137,6 +139,19 @@ FIELDS: tuple[Field, ...] = (
     _f("server", "app_dir", sf.directory, ".",
        "Directory put first on the import path before the app is imported (default: the working "
        "directory, for the console script as for python -m; Uvicorn's --app-dir).", flag="--app-dir"),
+    _f("server", "reload", p.boolean, False,
+       "Development mode: serve a new generation of the app, freshly imported, when a watched file "
+       "changes (Uvicorn's --reload); not with workers above 1, and a warning in production.",
+       flag="--reload"),
+    _f("server", "reload_dirs", p.string_list(sf.directory), (".",),
+       "Directories watched with reload (Uvicorn's --reload-dir; default: the working directory).",
+       flag="--reload-dir", repeatable=True),
+    _f("server", "reload_includes", p.string_list(p.text()), ("*.py",),
+       "Glob patterns of the files whose change reloads (Uvicorn's --reload-include and default).",
+       flag="--reload-include", repeatable=True),
+    _f("server", "reload_excludes", p.string_list(p.text()), (".*", ".py[cod]", ".sw.*", "~*"),
+       "Glob patterns of the files never watched, over reload_includes (Uvicorn's --reload-exclude "
+       "and defaults).", flag="--reload-exclude", repeatable=True),
     _f("server", "lifespan", p.choice("auto", "on", "off"), "auto",
        "The app's ASGI lifespan: auto (run it; an app that raises before reading a message does not "
        "speak it), on (that is an error) or off (never run it), as Uvicorn's --lifespan.",
@@ -166,6 +181,9 @@ FIELDS: tuple[Field, ...] = (
        flag="--max-header-size"),
     _f("server", "websocket_ping_interval", _seconds, 0.0,
        "Seconds between websocket pings (0: none).", flag="--websocket-ping-interval"),
+    _f("server", "ws_max_size", p.integer(1, 1 << 30), 16 * 1024 * 1024,
+       "Bytes of the largest websocket message accepted; a larger one closes the websocket with 1009 "
+       "(Uvicorn's --ws-max-size and both engines' default, 16 MiB).", flag="--ws-max-size"),
     _f("server", "server_header", p.boolean, True,
        "Send the Server response header.", flag="--no-server-header", flag_negative=True),
     _f("server", "h2c", p.boolean, True,
