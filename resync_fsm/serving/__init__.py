@@ -29,9 +29,10 @@ from .interface import (
     ListsWorkers,
     OnFault,
     Reloadable,
+    ReportsReloads,
     Server,
     Supervisor,
 )
 
-__all__ = ["Abortable", "Backend", "Engine", "FollowsView", "ListsWorkers", "OnFault", "Reloadable", "Server",
-           "Serving", "Supervisor", "compose", "engine_for", "import_app"]
+__all__ = ["Abortable", "Backend", "Engine", "FollowsView", "ListsWorkers", "OnFault", "Reloadable", "ReportsReloads",
+           "Server", "Serving", "Supervisor", "compose", "engine_for", "import_app"]

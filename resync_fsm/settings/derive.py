@@ -54,7 +54,7 @@ def field_error(exc: BaseException) -> str:
 
 _HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path", "server.metrics_path")
 CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop", "server.workers", "server.management_bind",
-               "server.bind")
+               "server.bind", "server.reload")
 
 
 def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
@@ -81,6 +81,10 @@ def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]
         found.append((("server.workers", "server.management_bind"),
                       "a management listener is not supported with worker processes yet: run one process "
                       "(server.workers = 1, one per pod on Kubernetes) or drop server.management_bind"))
+    if values["server.reload"] and values["server.workers"] > 1:
+        found.append((("server.reload", "server.workers"),
+                      "reload serves one generation of the app at a time: use server.workers = 1 for "
+                      "development, or drop reload"))
     return found
 
 

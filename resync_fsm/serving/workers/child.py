@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import traceback
 from functools import partial
 from typing import Any
 
@@ -192,8 +193,10 @@ class _Child:
         if self.faults:
             error = self.faults[0]
             line = error.one_line() if isinstance(error, StartupError) else f"{type(error).__name__}: {error}"
-            log.error("worker_failed", pid=os.getpid(), generation=self.view.generation, error=line)
-            await self.channel.send({"failed": line})
+            shown = error.__cause__ or error  # the app's own error (a SyntaxError, say), as Python would print it
+            await self.channel.send({"failed": line, "traceback": "".join(traceback.format_exception(shown))})
+            if self.channel.closed:  # the supervisor, which says it once (worker_died, reload_failed), is gone
+                log.error("worker_failed", pid=os.getpid(), generation=self.view.generation, error=line)
             await self.channel.aclose()
             return exit_code_for(error)
         await self.channel.aclose()
