@@ -4,7 +4,7 @@
   :func:`import_app`, the app imported (or its source checked) ahead of it, while validating
 - :mod:`.interface` — the :class:`Server` protocol, the :data:`Engine` factory type, the capabilities
 - :mod:`.engines` — where an engine plugs in (``server.engine``, ``server.workers``)
-- shared by the engines: :mod:`.loading` (the app), :mod:`.binding` (listeners),
+- shared by the engines: :mod:`.loading` (the app), :mod:`.counting` (``max_requests``), :mod:`.binding` (listeners),
   :mod:`.lifespan` (the app's lifespan), :mod:`.middleware` (proxy headers, access log),
   :mod:`.loop_bridge` (the trio side driving the app's loop), :mod:`.in_process` (what the
   in-process servers share)
@@ -19,7 +19,7 @@ one, so ``check``, ``diagram`` and ``--version`` never pay for them.
 
 from __future__ import annotations
 
-from .compose import Serving, compose, import_app
+from .compose import Serving, compose, import_app, request_limit
 from .engines import engine_for
 from .interface import (
     Abortable,
@@ -35,4 +35,5 @@ from .interface import (
 )
 
 __all__ = ["Abortable", "Backend", "Engine", "FollowsView", "ListsWorkers", "OnFault", "Reloadable", "ReportsReloads",
-           "Server", "Serving", "Supervisor", "compose", "engine_for", "import_app"]
+           "Server", "Serving", "Supervisor", "compose", "engine_for", "import_app",
+           "request_limit"]

@@ -24,8 +24,9 @@ from ..web.view import HealthView
 from .engines import engine_for, imports_app
 from .interface import Engine, OnFault, Server
 from .loading import check_app_source, load_app
+from .counting import RequestCounter, recycle_limit
 
-__all__ = ["Serving", "compose", "import_app"]
+__all__ = ["Serving", "compose", "import_app", "request_limit"]
 
 
 @attrs.define(eq=False)
@@ -88,6 +89,20 @@ def import_app(settings: Settings, engine: Engine | None = None) -> ASGIApp | No
         return load_app(server.app, factory=server.factory, app_dir=server.app_dir)
     check_app_source(server.app, app_dir=server.app_dir)
     return None
+
+
+def request_limit(settings: Settings, engine: Engine | None,
+                  reached: Callable[[int], None]) -> Callable[[ASGIApp], ASGIApp] | None:
+    """With one process (an ``engine``, default :func:`~.engines.engine_for`'s, that serves the app here) and
+    ``server.max_requests``: a ``wrap_app`` for :func:`compose` counting the app's requests and
+    websockets, calling ``reached(count)`` once, on the app's loop, at ``max_requests`` plus
+    0..``max_requests_jitter`` (Uvicorn's ``--limit-max-requests``: the caller drains). None otherwise:
+    worker processes count their own (:mod:`.workers`)."""
+    server = settings.server
+    limit = recycle_limit(server.max_requests, server.max_requests_jitter)
+    if not limit or not imports_app(engine if engine is not None else engine_for(settings)):
+        return None
+    return lambda app: RequestCounter(app, limit, lambda: reached(limit))
 
 
 async def _served_elsewhere(scope: Scope, receive: Receive, send: Send) -> None:

@@ -29,8 +29,9 @@ import trio
 from ...errors import StartupError, exit_code_for, root_error
 from ...logs import get_logger
 from ...settings.model import Settings
-from ...web.asgi import ASGIApp, Receive, Scope, Send
+from ...web.asgi import ASGIApp
 from ..compose import Serving, compose
+from ..counting import RequestCounter
 from .channel import Channel
 from .patches import AcceptedConnections, until_closed
 
@@ -70,20 +71,6 @@ class SharedView:
     def status(self) -> dict[str, Any]:
         """The parent's ``/status`` document, with this worker's pid and generation."""
         return {**self._status, "worker": {"pid": os.getpid(), "generation": self.generation}}
-
-
-class RequestCounter:
-    """Counts the app's requests and websockets; at ``limit`` (0: none) calls ``reached`` once."""
-
-    def __init__(self, app: ASGIApp, limit: int, reached: Any) -> None:
-        self.app, self.limit, self.reached, self.count = app, limit, reached, 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            self.count += 1
-            if self.count == self.limit:
-                self.reached()
-        await self.app(scope, receive, send)
 
 
 class _Child:
