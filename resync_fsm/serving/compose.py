@@ -21,10 +21,10 @@ from ..web.exposure import public_status
 from ..web.health import HealthWrapper
 from ..web.metrics import RunnerMetrics
 from ..web.view import HealthView
+from .counting import RequestCounter, recycle_limit
 from .engines import engine_for, imports_app
 from .interface import Engine, OnFault, Server
 from .loading import check_app_source, load_app
-from .counting import RequestCounter, recycle_limit
 
 __all__ = ["Serving", "compose", "import_app", "request_limit"]
 

@@ -268,3 +268,23 @@ async def state_app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "websocket.close", "code": 1000})
         return
     await _respond(send, 200, body.encode())
+
+
+async def asyncio_yield_app(scope: Any, receive: Any, send: Any) -> None:
+    """A raw asyncio app whose handler yields to asyncio's loop (``asyncio.sleep(0)``): on trio, trio's
+    "unrecognized yield message" TypeError, not asyncio's RuntimeError."""
+    import asyncio
+
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    await asyncio.sleep(0)
+    await _respond(send, 200, b"asyncio")
+
+
+async def failing_app(scope: Any, receive: Any, send: Any) -> None:
+    """Every request raises an error that has nothing to do with the loop."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    raise RuntimeError("the database is gone")
