@@ -40,6 +40,7 @@ SAMPLES: dict[str, list[str]] = {
     "server.limit_concurrency": ["1", "1000"],
     "server.max_header_size": ["1024", "16384", "1048576"],
     "server.websocket_ping_interval": ["0", "20"],
+    "server.ws_max_size": ["1", "4096", "16777216"],
     "tls.certfile": [__file__],
     "tls.keyfile": [__file__],
     "tls.ca_certs": [__file__],

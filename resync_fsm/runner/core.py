@@ -97,6 +97,11 @@ class Runner:
         return self.lifecycle.state
 
     @property
+    def handles_signals(self) -> bool:
+        """Whether this runner watches the process's signals (``handle_signals``; see :mod:`.signals`)."""
+        return self._handle_signals
+
+    @property
     def error(self) -> BaseException | None:
         """What the lifecycle failed with (``None`` unless ``failed``)."""
         return self.ending.error

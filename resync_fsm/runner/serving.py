@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import math
+from functools import partial
 from typing import TYPE_CHECKING
 
 import trio
@@ -18,7 +19,7 @@ from ..errors import StartupError
 from ..lifecycle import EventName, State
 from ..logs import get_logger
 from ..probes import ProbeBoard
-from ..serving import Abortable, FollowsView, Server, Serving, compose
+from ..serving import Abortable, FollowsView, Server, Serving, compose, request_limit
 from ..settings.model import Settings
 from ..web.exposure import public_status
 from .activities import Post, activity
@@ -98,11 +99,14 @@ async def _serve(server: Server, task_status: trio.TaskStatus[list[str]] = trio.
 @activity(State.SERVING)
 async def serving(runner: Runner, post: Post) -> None:
     """Compose the serving (the app, the health endpoints, the engine), start its server; while
-    serving, keep retrying failed probes and (``watch_interval``) re-probe the critical ones."""
+    serving, keep retrying failed probes and (``watch_interval``) re-probe the critical ones. With one
+    process, ``server.max_requests`` requests drain it (:func:`~resync_fsm.serving.request_limit`)."""
     assert runner.settings is not None
     settings = runner.settings
+    token = trio.lowlevel.current_trio_token()
+    limit = request_limit(settings, runner.backend, lambda count: token.run_sync_soon(partial(_limit, runner, count)))
     composed = compose(settings, runner.view, runner.fault_while_serving, engine=runner.backend, app=runner.app,
-                       metrics=runner.metrics)
+                       metrics=runner.metrics, wrap_app=limit)
     runner.server = handle = ServerHandle(composed.server, composed)
     if isinstance(handle.server, FollowsView):
         runner.listeners.append(lambda move: view_changed(runner))
@@ -117,6 +121,13 @@ async def serving(runner: Runner, post: Post) -> None:
             nursery.start_soon(_retry_until_ok, runner, settings)
         if settings.server.watch_interval > 0:
             nursery.start_soon(_watch, runner, settings)
+
+
+def _limit(runner: Runner, count: int) -> None:
+    """``server.max_requests`` reached with one process: drain and exit 0, as Uvicorn's
+    ``--limit-max-requests`` does, for the process's supervisor to start it again."""
+    log.info("max_requests_reached", requests=count, action="draining; exit 0 for a restart")
+    runner.request_drain()
 
 
 def view_changed(runner: Runner) -> None:

@@ -20,8 +20,9 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import trio
 
@@ -33,7 +34,9 @@ from ..signal_buffer import HANDLED, take
 if TYPE_CHECKING:
     from .core import Runner
 
-__all__ = ["DEFAULT_FORCE_SIGNAL", "HANDLED", "on_signal", "reload", "start_watching"]
+__all__ = ["DEFAULT_FORCE_SIGNAL", "HANDLED", "interruptible", "on_signal", "reload", "start_watching"]
+
+T = TypeVar("T")
 
 log = get_logger("resync_fsm.signals")
 
@@ -59,6 +62,52 @@ async def _watch(runner: Runner, task_status: trio.TaskStatus[None] = trio.TASK_
         for signum in take():  # kept by resync_fsm.signal_buffer before the watcher was there
             on_signal(runner, signum)
         async for signum in received:
+            on_signal(runner, signum)
+
+
+class _Stop(BaseException):
+    """Raised by a stopping signal's handler inside :func:`interruptible`; a ``BaseException``, as
+    ``KeyboardInterrupt`` is, so that the app's own ``except Exception`` does not swallow it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_STOPPING = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
+def interruptible(runner: Runner, fn: Callable[[], T]) -> T | None:
+    """``fn()``, blocking this thread (the app's import), with SIGTERM, SIGINT and SIGQUIT raising in it
+    at once: Python runs a signal's handler in the main thread between bytecodes and wakes a sleeping
+    or blocked call for it (PEP 475), so even an import that sleeps stops within milliseconds. The
+    signal is then acted on as :func:`on_signal` says (a stop asked, ``runner.ending.stop_requested``)
+    and ``None`` returned. Off the main thread, or with the runner handling no signals, just ``fn()``.
+    The import stays on the main thread, as Uvicorn and Hypercorn import: an app that sets a signal
+    handler or takes the event loop at import keeps working. Not interrupted: a C extension's loop
+    that never returns to the interpreter."""
+    if not runner.handles_signals or threading.current_thread() is not threading.main_thread():
+        return fn()
+    armed, caught = [True], list[int]()
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        caught.append(signum)
+        if armed[0]:
+            armed[0] = False
+            raise _Stop(signum)
+
+    previous = {stopping: signal.getsignal(stopping) for stopping in _STOPPING}
+    try:
+        for stopping in _STOPPING:
+            signal.signal(stopping, stop)
+        return fn()
+    except _Stop:
+        return None
+    finally:
+        armed[0] = False
+        for stopping, handler in previous.items():
+            signal.signal(stopping, handler)
+        for signum in caught:
             on_signal(runner, signum)
 
 

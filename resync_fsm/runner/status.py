@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..lifecycle import State
-from ..serving import ListsWorkers
+from ..serving import ListsWorkers, ReportsReloads
 from ..version import __version__
 
 if TYPE_CHECKING:
@@ -103,8 +103,9 @@ def status_document(runner: Runner) -> dict[str, Any]:
     """A JSON-ready dict: ``state``, ``since`` (wall clock, s), ``uptime`` (s), ``version``, ``loop``,
     ``engine``, ``choice`` (:func:`serving_choice`: the engine and loop and why),
     ``ready``, ``binds`` (public URLs), ``management`` (the management listeners' URLs), ``history``
-    (transitions), ``probes`` (results, targets redacted); with ``server.workers > 1``, ``workers``
-    (pid, generation, slot, state, uptime, requests, restarts)."""
+    (transitions), ``probes`` (results, targets redacted); with ``server.workers > 1`` or ``server.reload``,
+    ``workers`` (pid, generation, slot, state, uptime, requests, restarts) and, once a reload has run,
+    ``reload`` (:meth:`~resync_fsm.serving.ReportsReloads.reload_status`)."""
     handle = runner.server
     document: dict[str, Any] = {
         "state": runner.state,
@@ -122,4 +123,6 @@ def status_document(runner: Runner) -> dict[str, Any]:
     }
     if handle is not None and isinstance(handle.server, ListsWorkers):
         document["workers"] = handle.server.workers()
+    if handle is not None and isinstance(handle.server, ReportsReloads) and handle.server.reload_status():
+        document["reload"] = handle.server.reload_status()
     return document

@@ -1,9 +1,10 @@
 """Serving one app on one engine: the front the runner talks to (:func:`compose`, the interface).
 
-- :mod:`.compose` — one serving composed: the app loaded, the health wrapper, the engine's server
+- :mod:`.compose` — one serving composed: the app loaded, the health wrapper, the engine's server;
+  :func:`import_app`, the app imported (or its source checked) ahead of it, while validating
 - :mod:`.interface` — the :class:`Server` protocol, the :data:`Engine` factory type, the capabilities
 - :mod:`.engines` — where an engine plugs in (``server.engine``, ``server.workers``)
-- shared by the engines: :mod:`.loading` (the app), :mod:`.binding` (listeners),
+- shared by the engines: :mod:`.loading` (the app), :mod:`.counting` (``max_requests``), :mod:`.binding` (listeners),
   :mod:`.lifespan` (the app's lifespan), :mod:`.middleware` (proxy headers, access log),
   :mod:`.loop_bridge` (the trio side driving the app's loop), :mod:`.in_process` (what the
   in-process servers share)
@@ -18,7 +19,7 @@ one, so ``check``, ``diagram`` and ``--version`` never pay for them.
 
 from __future__ import annotations
 
-from .compose import Serving, compose
+from .compose import Serving, compose, import_app, request_limit
 from .engines import engine_for
 from .interface import (
     Abortable,
@@ -28,9 +29,11 @@ from .interface import (
     ListsWorkers,
     OnFault,
     Reloadable,
+    ReportsReloads,
     Server,
     Supervisor,
 )
 
-__all__ = ["Abortable", "Backend", "Engine", "FollowsView", "ListsWorkers", "OnFault", "Reloadable", "Server",
-           "Serving", "Supervisor", "compose", "engine_for"]
+__all__ = ["Abortable", "Backend", "Engine", "FollowsView", "ListsWorkers", "OnFault", "Reloadable", "ReportsReloads",
+           "Server", "Serving", "Supervisor", "compose", "engine_for", "import_app",
+           "request_limit"]

@@ -22,11 +22,12 @@ from ..web.health import HealthWrapper
 from ..web.metrics import RunnerMetrics
 from ..web.root_path import RootPath
 from ..web.view import HealthView
+from .counting import RequestCounter, recycle_limit
 from .engines import engine_for, imports_app
 from .interface import Engine, OnFault, Server
-from .loading import load_app
+from .loading import check_app_source, load_app
 
-__all__ = ["Serving", "compose"]
+__all__ = ["Serving", "compose", "import_app", "request_limit"]
 
 
 @attrs.define(eq=False)
@@ -77,6 +78,34 @@ def compose(
                             public_status=shown,
                             public_metrics=not server.management_bind)
     return Serving(wrapper, engine(wrapper, settings, on_fault))
+
+
+def import_app(settings: Settings, engine: Engine | None = None) -> ASGIApp | None:
+    """The app of ``settings.server.app``, imported now (synchronously, on this thread: the runner calls
+    it while ``validating``, so that an app that does not import is exit 70 before any probe runs), for
+    :func:`compose`'s ``app``. An ``engine`` (default: :func:`~.engines.engine_for`'s) whose processes
+    import the app themselves (workers, reload) gets ``None``: here its module is only found and its
+    source compiled (:func:`~.loading.check_app_source`), so a typo or a syntax error fails the same way.
+    Raises :class:`~resync_fsm.errors.StartupError` (exit 70)."""
+    server = settings.server
+    if imports_app(engine if engine is not None else engine_for(settings)):
+        return load_app(server.app, factory=server.factory, app_dir=server.app_dir)
+    check_app_source(server.app, app_dir=server.app_dir)
+    return None
+
+
+def request_limit(settings: Settings, engine: Engine | None,
+                  reached: Callable[[int], None]) -> Callable[[ASGIApp], ASGIApp] | None:
+    """With one process (an ``engine``, default :func:`~.engines.engine_for`'s, that serves the app here) and
+    ``server.max_requests``: a ``wrap_app`` for :func:`compose` counting the app's requests and
+    websockets, calling ``reached(count)`` once, on the app's loop, at ``max_requests`` plus
+    0..``max_requests_jitter`` (Uvicorn's ``--limit-max-requests``: the caller drains). None otherwise:
+    worker processes count their own (:mod:`.workers`)."""
+    server = settings.server
+    limit = recycle_limit(server.max_requests, server.max_requests_jitter)
+    if not limit or not imports_app(engine if engine is not None else engine_for(settings)):
+        return None
+    return lambda app: RequestCounter(app, limit, lambda: reached(limit))
 
 
 async def _served_elsewhere(scope: Scope, receive: Receive, send: Send) -> None:

@@ -34,10 +34,12 @@ def load_engine(name: str) -> Engine:
 
 
 def engine_for(settings: Settings) -> Engine:
-    """The engine for ``settings``: the worker supervisor with ``server.workers > 1`` (its processes
-    serve with ``server.engine``), else ``server.engine`` (Hypercorn on any ``server.loop``, Uvicorn on
-    asyncio or uvloop; the settings refuse Uvicorn with trio)."""
-    return load_engine("workers" if settings.server.workers > 1 else settings.server.engine)
+    """The engine for ``settings``: the worker supervisor with ``server.workers > 1`` or ``server.reload``
+    (one worker process per generation, a new one on every change: DESIGN §9; its processes serve with
+    ``server.engine``), else ``server.engine`` (Hypercorn on any ``server.loop``, Uvicorn on asyncio or
+    uvloop; the settings refuse Uvicorn with trio)."""
+    server = settings.server
+    return load_engine("workers" if server.workers > 1 or server.reload else server.engine)
 
 
 def imports_app(engine: Engine) -> bool:

@@ -7,8 +7,9 @@ makes it). The runner starts the server in ``serving``, asks it to shut down in
 ``draining``, and bounds the wait by its ``drain_budget``. What only some servers
 can do is a capability, a runtime-checkable protocol the runner tests with
 ``isinstance``: :class:`Abortable` (cut every connection at once), :class:`Reloadable`
-(SIGHUP), :class:`FollowsView` (told when the state changes) and :class:`ListsWorkers`
-(its processes for ``/status``); a :class:`Supervisor` (several processes) is all three. An
+(SIGHUP), :class:`FollowsView` (told when the state changes), :class:`ListsWorkers`
+(its processes for ``/status``) and :class:`ReportsReloads` (the last reload's outcome for
+``/status``); a :class:`Supervisor` (several processes) is all four. An
 engine whose processes import the app themselves says so with
 :class:`ImportsAppElsewhere`.
 """
@@ -24,7 +25,7 @@ from ..settings.model import Settings
 from ..web.health import HealthWrapper
 
 __all__ = ["Abortable", "Backend", "Engine", "FollowsView", "ImportsAppElsewhere", "ListsWorkers", "OnFault",
-           "Reloadable", "Server", "Supervisor"]
+           "Reloadable", "ReportsReloads", "Server", "Supervisor"]
 
 OnFault = Callable[[BaseException], None]
 """``on_fault(error)``: an error while serving (the app's lifespan died) that must drain, then fail."""
@@ -90,7 +91,16 @@ class ListsWorkers(Protocol):
 
 
 @runtime_checkable
-class Supervisor(Reloadable, FollowsView, ListsWorkers, Protocol):
+class ReportsReloads(Protocol):
+    """A server that reloads (SIGHUP, ``server.reload``) and reports how its last reload went."""
+
+    def reload_status(self) -> dict[str, Any] | None:
+        """``{"generation", "ok", "error" (one line or None), "at" (wall clock, s), "serving_generation"}``
+        for the last reload; None before any. A failed one shows until the next one serves (DESIGN §9)."""
+
+
+@runtime_checkable
+class Supervisor(Reloadable, FollowsView, ListsWorkers, ReportsReloads, Protocol):
     """A server of several processes (``server.workers > 1``, :mod:`.workers`)."""
 
 

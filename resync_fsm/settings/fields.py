@@ -101,7 +101,9 @@ FIELDS: tuple[Field, ...] = (
        "before it is killed and replaced (Gunicorn's --timeout)."),
     _f("server", "max_requests", p.integer(0, 1_000_000_000), 0,
        "Requests a worker serves before it is replaced (its replacement serves first; 0: never). "
-       "Gunicorn's --max-requests.", flag="--max-requests"),
+       "Gunicorn's --max-requests. With one process (workers = 1), the process drains and exits 0 "
+       "after that many, for its supervisor to restart it (Uvicorn's --limit-max-requests).",
+       flag="--max-requests"),
     _f("server", "max_requests_jitter", p.integer(0, 1_000_000_000), 0,
        "Up to this many requests added at random to each worker's max_requests, so that workers do "
        "not all recycle at once (Gunicorn's --max-requests-jitter).", flag="--max-requests-jitter"),
@@ -185,6 +187,9 @@ FIELDS: tuple[Field, ...] = (
        flag="--max-header-size"),
     _f("server", "websocket_ping_interval", _seconds, 0.0,
        "Seconds between websocket pings (0: none).", flag="--websocket-ping-interval"),
+    _f("server", "ws_max_size", p.integer(1, 1 << 30), 16 * 1024 * 1024,
+       "Bytes of the largest websocket message accepted; a larger one closes the websocket with 1009 "
+       "(Uvicorn's --ws-max-size and both engines' default, 16 MiB).", flag="--ws-max-size"),
     _f("server", "server_header", p.boolean, True,
        "Send the Server response header.", flag="--no-server-header", flag_negative=True),
     _f("server", "h2c", p.boolean, True,

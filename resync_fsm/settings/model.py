@@ -85,6 +85,7 @@ class ServerSettings:
     limit_concurrency: int | None = attrs.field(default=None, converter=_table)
     max_header_size: int = attrs.field(default=None, converter=_table)
     websocket_ping_interval: float = attrs.field(default=None, converter=_table)
+    ws_max_size: int = attrs.field(default=None, converter=_table)
     server_header: bool = attrs.field(default=None, converter=_table)
     h2c: bool = attrs.field(default=None, converter=_table)
     unix_socket_mode: int | None = attrs.field(default=None, converter=_table)

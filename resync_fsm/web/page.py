@@ -1,5 +1,5 @@
 """The built-in status page: the lifecycle diagram with the current state highlighted,
-the transition history and the probe table. Self-contained: the SVG ships in the
+the transition history, the probe table, the workers and a failed reload's error. Self-contained: the SVG ships in the
 package, the page loads nothing from the network and refreshes itself."""
 
 from __future__ import annotations
@@ -65,6 +65,11 @@ def render_page(status: dict[str, Any], *, refresh: int = 2) -> bytes:
                 for w in status["workers"]]
         workers = ("<h2>Workers</h2>\n<table><tr><th>pid</th><th>generation</th><th>state</th><th>uptime</th>"
                    f"<th>requests</th><th>restarts</th></tr>\n{_rows(rows)}</table>")
+    reload = status.get("reload")
+    if reload and not reload["ok"]:
+        workers += (f"<h2>Reload failed</h2>\n<p>generation {reload['generation']} did not start; generation "
+                    f"{reload['serving_generation']} serves. The next change tries again.</p>\n"
+                    f"<pre>{html.escape(str(reload['error']))}</pre>")
     page = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{refresh}">
 <title>resync_fsm: {html.escape(state)}</title>

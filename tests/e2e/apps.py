@@ -70,15 +70,24 @@ async def trio_app(scope: Any, receive: Any, send: Any) -> None:
     await _respond(send, 200, b"trio")
 
 
-async def asyncio_app(scope: Any, receive: Any, send: Any) -> None:
-    """A raw asyncio app: its handler awaits asyncio.sleep (500s when served on trio)."""
-    import asyncio
+def _asyncio_sleeper(seconds: float) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        import asyncio
 
-    if scope["type"] == "lifespan":
-        await complete_lifespan(receive, send)
-        return
-    await asyncio.sleep(0.01)
-    await _respond(send, 200, b"asyncio")
+        if scope["type"] == "lifespan":
+            await complete_lifespan(receive, send)
+            return
+        await asyncio.sleep(seconds)
+        await _respond(send, 200, b"asyncio")
+
+    return app
+
+
+asyncio_app = _asyncio_sleeper(0.01)
+"""A raw asyncio app: its handler awaits asyncio.sleep (500s when served on trio: no running event loop)."""
+asyncio_yield_app = _asyncio_sleeper(0)
+"""The same with ``asyncio.sleep(0)``, a bare yield to asyncio's loop: on trio, trio's "unrecognized yield
+message" TypeError rather than asyncio's RuntimeError."""
 
 
 async def echo_app(scope: Any, receive: Any, send: Any) -> None:
@@ -268,3 +277,11 @@ async def state_app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "websocket.close", "code": 1000})
         return
     await _respond(send, 200, body.encode())
+
+
+async def failing_app(scope: Any, receive: Any, send: Any) -> None:
+    """Every request raises an error that has nothing to do with the loop."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    raise RuntimeError("the database is gone")

@@ -13,6 +13,7 @@ from resync_fsm.serving.interface import (
     ImportsAppElsewhere,
     ListsWorkers,
     Reloadable,
+    ReportsReloads,
     Supervisor,
 )
 from resync_fsm.serving.loop_bridge import TrioBridge
@@ -23,7 +24,7 @@ from resync_fsm.web.health import HealthWrapper
 
 from ..fakes import FakeServer, FakeView
 
-CAPABILITIES = (Abortable, Reloadable, FollowsView, ListsWorkers, Supervisor)
+CAPABILITIES = (Abortable, Reloadable, FollowsView, ListsWorkers, ReportsReloads, Supervisor)
 
 
 class Aborts(FakeServer):
@@ -46,7 +47,12 @@ class Lists(FakeServer):
         return []
 
 
-class Supervises(Reloads, Follows, Lists):
+class ReportsReload(FakeServer):
+    def reload_status(self) -> dict[str, Any] | None:
+        return None
+
+
+class Supervises(Reloads, Follows, Lists, ReportsReload):
     pass
 
 
@@ -60,7 +66,8 @@ def capabilities(server: object) -> set[str]:
     (Reloads(), {"Reloadable"}),
     (Follows(), {"FollowsView"}),
     (Lists(), {"ListsWorkers"}),
-    (Supervises(), {"Reloadable", "FollowsView", "ListsWorkers", "Supervisor"}),
+    (ReportsReload(), {"ReportsReloads"}),
+    (Supervises(), {"Reloadable", "FollowsView", "ListsWorkers", "ReportsReloads", "Supervisor"}),
 ])
 def test_a_fake_has_the_capabilities_of_its_methods(server: object, has: set[str]) -> None:
     assert capabilities(server) == has
@@ -88,7 +95,7 @@ def test_the_real_servers_have_the_capabilities_the_runner_relies_on() -> None:
     assert capabilities(HypercornServer(_wrapper(), trio_settings, on_fault, TrioBridge())) == {"Abortable"}
     assert capabilities(UvicornServer(_wrapper(), Settings(), on_fault, TrioBridge())) == set()
     pool = WorkerPool(_wrapper(), Settings(server=ServerSettings(workers=2)), on_fault)
-    assert capabilities(pool) == {"Reloadable", "FollowsView", "ListsWorkers", "Supervisor"}
+    assert capabilities(pool) == {"Reloadable", "FollowsView", "ListsWorkers", "ReportsReloads", "Supervisor"}
 
 
 def test_an_engine_says_it_imports_the_app_elsewhere_by_its_imports_app_attribute() -> None:

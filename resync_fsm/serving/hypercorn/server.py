@@ -48,6 +48,7 @@ def hypercorn_config(settings: Settings) -> Config:
     config.h11_max_incomplete_size = server.max_header_size
     config.h2_max_header_list_size = server.max_header_size
     config.websocket_ping_interval = server.websocket_ping_interval or None
+    config.websocket_max_message_size = server.ws_max_size
     config.include_server_header = server.server_header
     setattr(config, patches.H2C_ATTRIBUTE, server.h2c)
     if tls.enabled:

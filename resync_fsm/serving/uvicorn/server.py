@@ -47,9 +47,9 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     """Uvicorn's :class:`Config` for ``app``: httptools when installed (else h11), the running loop,
     no lifespan (resync_fsm runs it), no logging set-up of its own; no access log and no proxy
     headers of its own (:func:`~resync_fsm.serving.middleware.serving_app` does both, as on Hypercorn);
-    the server surface (issue 14) mapped: TLS, keep-alive, backlog, header limit, websocket pings,
-    the Server header (``server.root_path`` is applied in front of the app, the same on every engine:
-    :mod:`~resync_fsm.web.root_path`). ``server.h2c`` does not apply (Uvicorn has no HTTP/2)."""
+    the server surface (issue 14) mapped: TLS, keep-alive, backlog, header limit, websocket pings and
+    largest message, the Server header (``server.root_path`` is applied in front of the app, the same on
+    every engine: :mod:`~resync_fsm.web.root_path`). ``server.h2c`` does not apply (Uvicorn has no HTTP/2)."""
     server, tls = settings.server, settings.tls
     options: dict[str, Any] = {}
     if tls.enabled:
@@ -71,6 +71,7 @@ def uvicorn_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
         backlog=server.backlog,
         h11_max_incomplete_event_size=server.max_header_size,
         ws_ping_interval=server.websocket_ping_interval or None,
+        ws_max_size=server.ws_max_size,
         server_header=server.server_header,
         **options,
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import traceback
 from functools import partial
 from typing import Any
 
@@ -28,8 +29,9 @@ import trio
 from ...errors import StartupError, exit_code_for, root_error
 from ...logs import get_logger
 from ...settings.model import Settings
-from ...web.asgi import ASGIApp, Receive, Scope, Send
+from ...web.asgi import ASGIApp
 from ..compose import Serving, compose
+from ..counting import RequestCounter
 from .channel import Channel
 from .patches import AcceptedConnections, until_closed
 
@@ -69,20 +71,6 @@ class SharedView:
     def status(self) -> dict[str, Any]:
         """The parent's ``/status`` document, with this worker's pid and generation."""
         return {**self._status, "worker": {"pid": os.getpid(), "generation": self.generation}}
-
-
-class RequestCounter:
-    """Counts the app's requests and websockets; at ``limit`` (0: none) calls ``reached`` once."""
-
-    def __init__(self, app: ASGIApp, limit: int, reached: Any) -> None:
-        self.app, self.limit, self.reached, self.count = app, limit, reached, 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            self.count += 1
-            if self.count == self.limit:
-                self.reached()
-        await self.app(scope, receive, send)
 
 
 class _Child:
@@ -192,8 +180,10 @@ class _Child:
         if self.faults:
             error = self.faults[0]
             line = error.one_line() if isinstance(error, StartupError) else f"{type(error).__name__}: {error}"
-            log.error("worker_failed", pid=os.getpid(), generation=self.view.generation, error=line)
-            await self.channel.send({"failed": line})
+            shown = error.__cause__ or error  # the app's own error (a SyntaxError, say), as Python would print it
+            await self.channel.send({"failed": line, "traceback": "".join(traceback.format_exception(shown))})
+            if self.channel.closed:  # the supervisor, which says it once (worker_died, reload_failed), is gone
+                log.error("worker_failed", pid=os.getpid(), generation=self.view.generation, error=line)
             await self.channel.aclose()
             return exit_code_for(error)
         await self.channel.aclose()

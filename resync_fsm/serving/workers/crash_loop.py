@@ -7,11 +7,11 @@ clock in the pool) so that unit tests drive it on trio's ``MockClock``.
 from __future__ import annotations
 
 import collections
-import random
 
 import attrs
 
 from ...errors import StartupError
+from ..counting import recycle_limit  # re-exported: the pool's recycling limit
 
 __all__ = ["BACKOFF_CAP", "BACKOFF_FIRST", "CrashLoop", "recycle_limit"]
 
@@ -59,11 +59,3 @@ class CrashLoop:
     def backoff(self) -> float:
         """Seconds before the next replacement: doubling with the recent deaths, capped."""
         return min(BACKOFF_CAP, BACKOFF_FIRST * 2.0 ** max(0, self.recent - 1))
-
-
-def recycle_limit(max_requests: int, jitter: int, rng: random.Random | None = None) -> int:
-    """Requests one worker serves before its replacement: ``max_requests`` plus 0..``jitter`` at random
-    (Gunicorn's ``--max-requests-jitter``); 0 when recycling is off (``max_requests`` 0)."""
-    if max_requests <= 0:
-        return 0
-    return max_requests + (rng or random).randint(0, jitter)

@@ -9,13 +9,14 @@ they supervise with, through its public face (:class:`Pool`).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from ...logs import get_logger
 from .process import Worker
 
-__all__ = ["Pool", "discard", "recycle", "reload", "retire", "wait_ready"]
+__all__ = ["Pool", "discard", "recycle", "reload", "retire", "wait_ready", "why"]
 
 
 class Pool(Protocol):
@@ -28,6 +29,11 @@ class Pool(Protocol):
     started: bool
     stopping: bool
     reloading: bool
+    last_reload: dict[str, Any] | None  # the last reload's outcome, for /status
+
+    def view_changed(self) -> None:
+        """Tell every worker the view (``/status``) changed."""
+        ...
 
     def start(self, slot: int, generation: int | None = None) -> Worker:
         """Start a supervised worker in ``slot``."""
@@ -50,19 +56,36 @@ async def reload(pool: Pool) -> None:
         generation = pool.generation + 1
         log.info("reload_started", generation=generation, workers=pool.size)
         new = [pool.start(slot, generation) for slot in range(pool.size)]
-        failure = await wait_ready(pool, new)
-        if failure is not None:
+        dead = await wait_ready(pool, new)
+        if dead is not None:
             discard(new)
             if pool.stopping:  # a stop arrived: the new generation was discarded, it did not fail
                 log.info("reload_abandoned", generation=generation, reason="the service is stopping")
                 return
-            log.error("reload_failed", generation=generation, reason=failure, serving_generation=pool.generation)
+            _failed(pool, generation, dead)
             return
         old, pool.current, pool.generation = pool.current, new, generation
         await retire(old)
         log.info("reload_finished", generation=generation, pids=[w.pid for w in new])
+        _outcome(pool, generation, None)
     finally:
         pool.reloading = False
+
+
+def _failed(pool: Pool, generation: int, dead: Worker) -> None:
+    """Say once why the new generation failed: its worker's line, and the traceback the worker formatted
+    (the console renders it; JSON carries it as ``exception``); ``/status`` shows the line until the
+    next reload serves."""
+    reason = why(dead)
+    extra = {"exception": dead.traceback} if dead.traceback else {}
+    log.error("reload_failed", generation=generation, reason=reason, serving_generation=pool.generation, **extra)
+    _outcome(pool, generation, reason)
+
+
+def _outcome(pool: Pool, generation: int, error: str | None) -> None:
+    pool.last_reload = {"generation": generation, "ok": error is None, "error": error, "at": time.time(),
+                        "serving_generation": pool.generation}
+    pool.view_changed()
 
 
 async def recycle(pool: Pool, old: Worker) -> None:
@@ -71,9 +94,9 @@ async def recycle(pool: Pool, old: Worker) -> None:
         return
     old.recycling = True
     new = pool.start(old.slot)
-    failure = await wait_ready(pool, [new])
-    if failure is not None:
-        log.warning("recycle_failed", pid=old.pid, reason=failure, action="the worker keeps serving")
+    dead = await wait_ready(pool, [new])
+    if dead is not None:
+        log.warning("recycle_failed", pid=old.pid, reason=why(dead), action="the worker keeps serving")
         discard([new])
         return
     if old not in pool.current:  # it died meanwhile and was replaced
@@ -85,12 +108,14 @@ async def recycle(pool: Pool, old: Worker) -> None:
     await retire([old])
 
 
-async def wait_ready(pool: Pool, workers: list[Worker]) -> str | None:
-    """``None`` once every one of ``workers`` serves; else why one cannot (it exited)."""
+async def wait_ready(pool: Pool, workers: list[Worker]) -> Worker | None:
+    """``None`` once every one of ``workers`` serves; else one that cannot (it exited: :func:`why`)."""
     await pool.until(lambda: all(w.ready.is_set() for w in workers) or any(w.exited.is_set() for w in workers))
-    dead = next((w for w in workers if w.exited.is_set()), None)
-    if dead is None:
-        return None
+    return next((w for w in workers if w.exited.is_set()), None)
+
+
+def why(dead: Worker) -> str:
+    """Why ``dead`` did not serve, in one line: its own failure line when it sent one."""
     return f"worker {dead.pid} exited before serving" + (f": {dead.failed}" if dead.failed else "")
 
 

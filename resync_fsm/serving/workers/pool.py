@@ -30,8 +30,9 @@ from ...web.health import HealthWrapper
 from ...web.view import HealthView
 from ..binding import Listeners, bind_all, close_all, socket_options, urls_of
 from ..interface import OnFault
-from . import generations
+from . import generations, watching
 from .crash_loop import CrashLoop, recycle_limit
+from .heartbeat import heartbeat
 from .process import Worker, describe_exit, first_of, worker_settings
 
 __all__ = ["EXIT_ALLOWANCE", "WorkerPool"]
@@ -60,13 +61,13 @@ class WorkerPool:
         self.live: set[Worker] = set()  # every process not yet reaped
         self.restarts = [0] * self.size
         self._stop, self.stopping, self.started, self.reloading = trio.Event(), False, False, False
+        self.last_reload: dict[str, Any] | None = None
         self._error: StartupError | None = None
         self._wake = trio.Event()
         self._nursery: trio.Nursery | None = None
         self._fds: list[int] = []
         self._sockets = Listeners()
         self._child_settings = settings
-        self._ping = 0
 
     @property
     def drain_budget(self) -> float:
@@ -89,7 +90,9 @@ class WorkerPool:
                 self.started = True
                 log.info("workers_serving", workers=self.size, pids=[w.pid for w in self.current])
                 task_status.started(urls_of(sockets))
-                nursery.start_soon(self._heartbeat)
+                nursery.start_soon(heartbeat, self.settings.server.worker_heartbeat_timeout, self.live, self._ping_all)
+                if self.settings.server.reload:
+                    nursery.start_soon(watching.reload_on_change, self, watching.changes(self.settings.server))
                 await self._stop.wait()
                 await self._drain_all()
                 nursery.cancel_scope.cancel()
@@ -114,8 +117,13 @@ class WorkerPool:
         return [w.as_status(self.restarts[w.slot]) for w in sorted(self.live, key=lambda w: (w.slot, w.generation))]
 
     async def reload(self) -> None:
-        """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
+        """SIGHUP (or a change, with ``server.reload``): start a new generation; once all of it serves,
+        drain the old one (else keep it)."""
         await generations.reload(self)
+
+    def reload_status(self) -> dict[str, Any] | None:
+        """The last reload's outcome for ``/status`` (generation, ok, error, at, serving_generation)."""
+        return self.last_reload
 
     # --- workers -----------------------------------------------------------------
     def start(self, slot: int, generation: int | None = None) -> Worker:
@@ -147,6 +155,7 @@ class WorkerPool:
                 if "recycle" in message:
                     self._nursery.start_soon(generations.recycle, self, worker)
                 worker.failed = message.get("failed", worker.failed)
+                worker.traceback = message.get("traceback", worker.traceback)
             await worker.channel.aclose()
         code = await worker.process.wait() if worker.process is not None else 1
         self.live.discard(worker)
@@ -161,9 +170,12 @@ class WorkerPool:
         if worker.retiring or self.stopping:
             log.info("worker_exited", **fields, requests=worker.requests)
             return
+        if worker not in self.current:  # a new generation's or a recycle's: that says why, once
+            log.info("worker_exited", **fields, requests=worker.requests)
+            return
         log.warning("worker_died", **fields, reason=worker.failed)
-        if worker not in self.current or self._error is not None:
-            return  # a new generation's or a recycle's worker: the reload or recycle says what happens
+        if self._error is not None:
+            return
         self.current.remove(worker)
         if self.crash_loop.record(trio.current_time()):
             self._crash_loop(worker, how)
@@ -199,19 +211,9 @@ class WorkerPool:
             if worker.channel is not None:
                 await worker.channel.send(message)
 
-    async def _heartbeat(self) -> None:
-        timeout = self.settings.server.worker_heartbeat_timeout
-        while True:
-            await trio.sleep(min(1.0, timeout / 3))
-            self._ping += 1
-            now = trio.current_time()
-            for worker in list(self.live):
-                if worker.ready.is_set() and not worker.retiring and now - worker.last_heard > timeout:
-                    log.warning("worker_unresponsive", pid=worker.pid, timeout=timeout, action="killing it")
-                    worker.failed = f"no heartbeat answer for {timeout:g} s (server.worker_heartbeat_timeout)"
-                    worker.kill()
-            assert self._nursery is not None
-            self._nursery.start_soon(self._broadcast, {"ping": self._ping, "view": self._view()})
+    def _ping_all(self, ping: int) -> None:
+        assert self._nursery is not None
+        self._nursery.start_soon(self._broadcast, {"ping": ping, "view": self._view()})
 
     async def _drain_all(self) -> None:
         server = self.settings.server

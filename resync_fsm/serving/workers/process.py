@@ -27,10 +27,11 @@ __all__ = ["Worker", "describe_exit", "first_of", "worker_settings"]
 
 
 def worker_settings(settings: Settings, fds: list[int]) -> Settings:
-    """``settings`` for a worker: one in-process server (``workers = 1``) on the inherited ``fd://N`` listeners."""
+    """``settings`` for a worker: one in-process server (``workers = 1``, no ``reload``: its supervisor
+    watches) on the inherited ``fd://N`` listeners."""
     server = settings.server
     values: dict[str, Any] = {a.name: Parsed(getattr(server, a.name)) for a in attrs.fields(ServerSettings)}
-    values.update(bind=Parsed(tuple(f"fd://{fd}" for fd in fds)), workers=Parsed(1))
+    values.update(bind=Parsed(tuple(f"fd://{fd}" for fd in fds)), workers=Parsed(1), reload=Parsed(False))
     return attrs.evolve(settings, server=ServerSettings(**values))
 
 
@@ -59,6 +60,7 @@ class Worker:
     retiring: bool = False  # told to drain (recycled, reloaded, stopping): its exit is expected
     recycling: bool = False
     failed: str | None = None  # the worker's own line on why it could not start or serve
+    traceback: str | None = None  # and the traceback of that failure, as the worker formatted it
     ready: trio.Event = attrs.field(factory=trio.Event)
     exited: trio.Event = attrs.field(factory=trio.Event)
 

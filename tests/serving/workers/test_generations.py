@@ -52,6 +52,8 @@ class FakePool:
         self.generation = 1
         self.restarts = [0] * size
         self.started, self.stopping, self.reloading = True, False, False
+        self.last_reload: dict[str, Any] | None = None
+        self.views_changed = 0
         self.spawned: list[FakeWorker] = []
         self._wake = trio.Event()
         self.current: list[Worker] = []
@@ -59,6 +61,9 @@ class FakePool:
             worker = self.start(slot)
             worker.ready.set()
             self.current.append(worker)
+
+    def view_changed(self) -> None:
+        self.views_changed += 1
 
     def start(self, slot: int, generation: int | None = None) -> Worker:
         generation = generation or self.generation
@@ -242,8 +247,9 @@ async def test_wait_ready_is_none_once_all_serve_else_why_one_exited(autojump_cl
         assert await generations.wait_ready(fake, fake.current) is None
         fake.fates = lambda slot, generation: "exit" if slot == 1 else "ready"
         started = [fake.start(0), fake.start(1)]
-        assert await generations.wait_ready(fake, started) == (
-            "worker None exited before serving: ImportError: no module named app")
+        dead = await generations.wait_ready(fake, started)
+        assert dead is started[1]
+        assert generations.why(dead) == "worker None exited before serving: ImportError: no module named app"
 
 
 async def test_retire_tells_each_and_discard_kills_each() -> None:
