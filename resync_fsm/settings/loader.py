@@ -8,25 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigurationValidationError
-from ..redaction import redact_url, register_secret, scrub, scrub_data
+from ..redaction import scrub, scrub_data
 from . import activation, auto, kubernetes
-from . import parsers as p
-from .fields import FIELDS, PROBE_FIELDS, SECTIONS, Field, field
-from .model import Parsed, ProbeSpec, ResyncSettings, Settings, field_error, section_class, server_conflicts
+from .fields import FIELDS, SECTIONS, field
+from .model import Parsed, ProbeSpec, ResyncSettings, Settings, section_class, server_conflicts
+from .probe_tables import toml_probes, unique_names
 from .resync import lone_service_links, resync_probes, security_problems
-from .sources import Raw, Sources, blank, config_path, read_dotenv, read_toml
+from .sources import Raw, Sources, config_path, read_dotenv, read_toml
 from .tls import tls_problems, tls_warnings
+from .values import parse_raw
 
 __all__ = ["load_settings"]
 
 _RANK = {"default": 0, "toml": 1, ".env": 2, "env": 3, "flag": 4}
-_PROBE_URL_SCHEMES = {
-    "http": ("http", "https"),
-    "redis": ("redis", "rediss"),
-    "postgres": ("postgres", "postgresql"),
-}
-
-
 def load_settings(
     *,
     flags: Mapping[str, Any] | None = None,
@@ -57,67 +51,89 @@ def load_settings(
         read_toml(path, explicit, src)
     if env_file:
         read_dotenv(Path(env_file), src)
-
-    problems = src.problems
-
-    def problem(name: str, message: str) -> None:
-        problems.append((name, message))
-
-    notes: list[str] = []
-    given = {spec.path: src.candidates(spec) for spec in FIELDS}
-    picked = {spec.path: (found[0] if found else Raw(spec.default, "default", spec.path))
-              for spec, found in zip(FIELDS, given.values(), strict=True)}
-    overridden = _overridden(picked)
-    values: dict[str, Any] = {}
-    for spec in FIELDS:
-        raw, winner = picked[spec.path], overridden.get(spec.path)
-        report = problem if winner is None else _ignored(notes, winner)
-        ok, value = _parse(spec, raw, report)
-        values[spec.path] = value if ok else spec.default
-        for loser in given[spec.path][1:]:  # shadowed: invalid is only worth a warning
-            _parse(spec, loser, _ignored(notes, raw.name))
-
-    def name_given(path: str) -> str:
-        raw = picked[path]
-        return raw.name if raw.source != "default" else path
-
-    chosen = auto.resolve(values, {path for path, raw in picked.items() if raw.source != "default"})
-    for paths, message in server_conflicts(values):
-        problem(", ".join(picked[path].name for path in paths), message)
-        values.update((path, field(path).default) for path in paths)
-    for tls_key, message in tls_problems(values):
-        problem(name_given(tls_key), message)
-        values.update((key, field(key).default) for key in values if key.startswith("tls."))
-    notes += [f"{name_given(key)}: {message}" for key, message in tls_warnings(values)]
-    notes += lone_service_links(values, picked)
-    _resync_bind(values, picked)
-    activation.default_bind(values, picked, src.environ)
-    kubernetes.default_grace(values, picked, src.environ)
-    sections = {
-        name: section_class(name)(
-            **{k.split(".", 1)[1]: Parsed(v) for k, v in values.items() if k.startswith(name + ".")}
-        )
-        for name in SECTIONS
-    }
-
-    def name_of(path: str) -> str:
-        raw = picked[path]
-        return raw.name if raw.source != "default" else _canonical_name(path)
-
-    resync: ResyncSettings = sections["resync"]
-    probes = _toml_probes(src.toml.get("probes"), problem)
-    probes += resync_probes(resync, name_of, problem)
-    security_problems(resync, name_of, problem, lambda name, message: notes.append(f"{name}: {message}"))
-    _unique_names(probes, problem)
-
-    if problems:
-        raise _error(problems, src)
+    load = _Load(src)
+    chosen = load.cross_checks()
+    sections = load.sections()
+    probes = load.probes(sections["resync"])
+    if src.problems:
+        raise _error(src.problems, src)
     return Settings(
         probes=tuple(probes),
-        sources={path: chosen.get(path) or _origin(raw, src) for path, raw in picked.items()},
-        notes=tuple(scrub(note) for note in notes),
+        sources={path: chosen.get(path) or _origin(raw, src) for path, raw in load.picked.items()},
+        notes=tuple(scrub(note) for note in load.notes),
         **sections,
     )
+
+
+class _Load:
+    """One reading of every field from ``src``: each value picked by precedence and parsed; ``problems``
+    (on ``src``) and ``notes`` (warnings) collected as :func:`load_settings` goes."""
+
+    def __init__(self, src: Sources) -> None:
+        self.src = src
+        self.notes: list[str] = []
+        given = {spec.path: src.candidates(spec) for spec in FIELDS}
+        self.picked = {spec.path: (found[0] if found else Raw(spec.default, "default", spec.path))
+                       for spec, found in zip(FIELDS, given.values(), strict=True)}
+        overridden = _overridden(self.picked)
+        self.values: dict[str, Any] = {}
+        for spec in FIELDS:
+            raw, winner = self.picked[spec.path], overridden.get(spec.path)
+            report = self.problem if winner is None else _ignored(self.notes, winner)
+            ok, value = parse_raw(spec, raw, report)
+            self.values[spec.path] = value if ok else spec.default
+            for loser in given[spec.path][1:]:  # shadowed: invalid is only worth a warning
+                parse_raw(spec, loser, _ignored(self.notes, raw.name))
+
+    def problem(self, name: str, message: str) -> None:
+        """One problem with the setting spelt ``name`` (a key, a variable or a flag)."""
+        self.src.problems.append((name, message))
+
+    def name_given(self, path: str) -> str:
+        """How the setting at ``path`` was given (its key, variable or flag), else its path."""
+        raw = self.picked[path]
+        return raw.name if raw.source != "default" else path
+
+    def name_of(self, path: str) -> str:
+        """How the setting at ``path`` was given, else its canonical environment name."""
+        raw = self.picked[path]
+        return raw.name if raw.source != "default" else _canonical_name(path)
+
+    def cross_checks(self) -> dict[str, str]:
+        """What one field alone cannot say: ``auto`` resolved (returned: path -> its source), conflicts
+        between fields, TLS files, service links, the binds other settings imply, Kubernetes' grace."""
+        values, picked = self.values, self.picked
+        chosen = auto.resolve(values, {path for path, raw in picked.items() if raw.source != "default"})
+        for paths, message in server_conflicts(values):
+            self.problem(", ".join(picked[path].name for path in paths), message)
+            values.update((path, field(path).default) for path in paths)
+        for tls_key, message in tls_problems(values):
+            self.problem(self.name_given(tls_key), message)
+            values.update((key, field(key).default) for key in values if key.startswith("tls."))
+        self.notes += [f"{self.name_given(key)}: {message}" for key, message in tls_warnings(values)]
+        self.notes += lone_service_links(values, picked)
+        _resync_bind(values, picked)
+        activation.default_bind(values, picked, self.src.environ)
+        kubernetes.default_grace(values, picked, self.src.environ)
+        return chosen
+
+    def sections(self) -> dict[str, Any]:
+        """Each section's settings class, built from the parsed values."""
+        return {
+            name: section_class(name)(
+                **{k.split(".", 1)[1]: Parsed(v) for k, v in self.values.items() if k.startswith(name + ".")}
+            )
+            for name in SECTIONS
+        }
+
+    def probes(self, resync: ResyncSettings) -> list[ProbeSpec]:
+        """The ``[[probes]]`` tables and the probes Resync's variables imply; Resync's security rules."""
+        probes = toml_probes(self.src.toml.get("probes"), self.problem)
+        probes += resync_probes(resync, self.name_of, self.problem)
+        security_problems(resync, self.name_of, self.problem,
+                          lambda name, message: self.notes.append(f"{name}: {message}"))
+        unique_names(probes, self.problem)
+        return probes
 
 
 def _overridden(picked: dict[str, Raw]) -> dict[str, str]:
@@ -141,28 +157,6 @@ def _ignored(notes: list[str], winner: str) -> Any:
     return note
 
 
-def _parse(spec: Field, raw: Raw, problem: Any, label: str | None = None) -> tuple[bool, Any]:
-    if raw.source == "default":
-        return True, spec.default
-    if spec.secret:
-        register_secret(raw.value)
-    if spec.url and isinstance(raw.value, str):
-        redact_url(raw.value)  # registers the userinfo as a secret
-    try:
-        return True, spec.parse(raw.value)
-    except Exception as exc:  # any parser failure is this field's problem, never a crash
-        problem(label or raw.name, f"{field_error(exc)}{_got(spec, raw.value)}")
-        return False, None
-
-
-def _got(spec: Field, value: Any) -> str:
-    if spec.secret:
-        return " (value not shown)"
-    shown = redact_url(value) if isinstance(value, str) else value  # any value may be a URL with a password
-    text = repr(shown)
-    return f", got {text[:60] + '…' if len(text) > 60 else text}"
-
-
 def _canonical_name(path: str) -> str:
     spec = next(f for f in FIELDS if f.path == path)
     return spec.resync_env[0] if spec.resync_env and not spec.own_env else spec.path
@@ -181,59 +175,6 @@ def _resync_bind(values: dict[str, Any], picked: dict[str, Raw]) -> None:
     names = ",".join(r.name for r in (host_raw, port_raw) if r.source != "default")
     source = max(host_raw, port_raw, key=lambda r: _RANK[r.source]).source
     picked["server.bind"] = Raw(values["server.bind"], source, names)
-
-
-def _toml_probes(tables: Any, problem: Any) -> list[ProbeSpec]:
-    if not isinstance(tables, list):
-        return []
-    probes = []
-    for i, table in enumerate(tables):
-        if not isinstance(table, dict):
-            continue
-        label = f"probes[{i}]" + (f" ({table['name']})" if isinstance(table.get("name"), str) else "")
-        values: dict[str, Any] = {}
-        ok = True
-        for spec in PROBE_FIELDS:
-            if spec.key not in table or blank(spec, table[spec.key]):
-                if spec.required:
-                    problem(f"probes[{i}].{spec.key}", "required")
-                    ok = False
-                continue
-            raw = Raw(table[spec.key], "toml", f"probes[{i}].{spec.key}")
-            good, value = _parse(spec, raw, problem, f"{raw.name}" + label[len(f"probes[{i}]"):])
-            ok &= good
-            values[spec.key] = value
-        if ok and _probe_shape(i, values, problem):
-            probes.append(ProbeSpec(**{key: Parsed(value) for key, value in values.items()}))
-    return probes
-
-
-def _probe_shape(i: int, values: dict[str, Any], problem: Any) -> bool:
-    """The keys each kind needs: tcp host+port; http/redis a URL; postgres either."""
-    kind, where = values["kind"], f"probes[{i}]"
-    if kind in _PROBE_URL_SCHEMES and "url" in values:
-        try:
-            p.url(*_PROBE_URL_SCHEMES[kind])(values["url"])
-        except p.Invalid as exc:
-            problem(f"{where}.url", f"expected {exc.expected} for a {kind} probe, got {redact_url(values['url'])!r}")
-            return False
-        return True
-    if kind in ("tcp", "postgres"):
-        missing = [k for k in ("host", "port") if k not in values]
-        for key in missing:
-            problem(f"{where}.{key}", f"required for a {kind} probe" + (" (or url)" if kind == "postgres" else ""))
-        return not missing
-    problem(f"{where}.url", f"required for a {kind} probe")
-    return False
-
-
-def _unique_names(probes: list[ProbeSpec], problem: Any) -> None:
-    seen: set[str] = set()
-    for probe in probes:
-        if probe.name in seen:
-            problem(f"probe {probe.name!r}", "defined twice; probe names must be unique "
-                    "(Resync's REDIS_URL, TWS_HOST and LLM_ENDPOINT define redis, tws and llm)")
-        seen.add(probe.name)
 
 
 def _origin(raw: Raw, src: Sources) -> str:
