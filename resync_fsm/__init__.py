@@ -9,7 +9,7 @@ tests/test_import_rules.py, which reads every import, ``TYPE_CHECKING`` and
 function-level ones included):
 
 - leaves — ``version``, ``lifecycle`` (the table, :class:`~.lifecycle.State`,
-  :class:`~.lifecycle.EventName`), ``errors``, ``logs``, ``log_config``, ``redaction``,
+  :class:`~.lifecycle.EventName`), ``errors``, ``logs``, ``log_config``, ``log_streams``, ``redaction``,
   ``diagram``, ``loops``, ``signal_buffer``, ``notify``: nothing of the package but other leaves
 - ``settings/`` — leaves only
 - ``probes/`` — settings and leaves

@@ -14,8 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "resync_fsm"
 
-LEAVES = frozenset({"version", "lifecycle", "errors", "logs", "log_config", "redaction", "diagram", "loops",
-                    "signal_buffer", "notify"})
+LEAVES = frozenset({"version", "lifecycle", "errors", "logs", "log_config", "log_streams", "redaction", "diagram",
+                    "loops", "signal_buffer", "notify"})
 ENTRY_POINTS = frozenset({"", "__main__", "cli", "flags", "check", "compat", "startup", "app", "worker"})
 SERVING_FRONT = frozenset({"serving", "serving.compose", "serving.interface", "serving.engines"})
 ENGINES = ("serving.hypercorn", "serving.uvicorn", "serving.workers")

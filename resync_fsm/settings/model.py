@@ -21,11 +21,11 @@ from typing import Any
 
 import attrs
 
-from ..redaction import redact_url
 from .auto import resolve as resolve_auto
-from .derive import CROSS_FIELD, Parsed, field_error, from_table, section_fields, server_conflicts, shown
+from .derive import CROSS_FIELD, Parsed, field_error, section_fields, server_conflicts, shown
 from .derive import table as _table
-from .fields import FIELDS, PROBE_FIELDS, SECTIONS
+from .fields import FIELDS, SECTIONS
+from .probe_spec import ProbeSpec
 
 __all__ = [
     "AccessLogSettings",
@@ -177,37 +177,6 @@ class ResyncSettings:
     secret_key: str | None = attrs.field(default=None, converter=_table)
     require_tws_at_boot: bool = attrs.field(default=None, converter=_table)
     require_llm_at_boot: bool = attrs.field(default=None, converter=_table)
-
-
-@attrs.frozen(field_transformer=from_table(PROBE_FIELDS))
-class ProbeSpec:
-    """One dependency to probe before serving (DESIGN §4); ``name`` and ``kind`` are required.
-
-    ``timeout`` is seconds per attempt; ``expect_status`` is a tuple of inclusive
-    ``(low, high)`` status ranges. Which keys a kind needs (tcp: host and port;
-    http and redis: url) is checked by the loader, not here.
-    """
-
-    name: str = attrs.field(converter=_table)
-    kind: str = attrs.field(converter=_table)
-    host: str | None = attrs.field(default=None, converter=_table)
-    port: int | None = attrs.field(default=None, converter=_table)
-    url: str | None = attrs.field(default=None, converter=_table)
-    critical: bool = attrs.field(default=None, converter=_table)
-    timeout: float = attrs.field(default=None, converter=_table)
-    expect_status: tuple[tuple[int, int], ...] = attrs.field(default=None, converter=_table)
-
-    @property
-    def target(self) -> str:
-        """Where the probe goes, safe to show: the URL with userinfo masked, else ``host:port``."""
-        if self.url:
-            return redact_url(self.url)
-        host = f"[{self.host}]" if self.host and ":" in self.host else self.host
-        return f"{host}:{self.port}"
-
-    def status_ok(self, status: int) -> bool:
-        """Whether an HTTP ``status`` falls in one of the ``expect_status`` ranges."""
-        return any(lo <= status <= hi for lo, hi in self.expect_status)
 
 
 def _probe_tuple(probes: Iterable[ProbeSpec]) -> tuple[ProbeSpec, ...]:
