@@ -13,7 +13,7 @@ The rule, short enough to remember (README "Engines", DESIGN §5):
 returns, for each field it resolved, the source that ``config``, ``/status``, the
 ``listening`` event and ``resync_fsm_build_info`` show: ``"auto: <why>"``. An explicit
 choice is never changed: the combinations one engine cannot honour stay configuration
-errors (exit 78) naming both fields (:func:`~.derive.server_conflicts`).
+errors (exit 78) naming both fields (:func:`~.conflicts.server_conflicts`).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 
 from . import parsers as p
-from . import surface as sf
+from . import parsers_system as sf
 
 __all__ = ["FIELDS", "PROBE_FIELDS", "SECTIONS", "Field", "field"]
 

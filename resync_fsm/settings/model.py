@@ -22,10 +22,11 @@ from typing import Any
 import attrs
 
 from .auto import resolve as resolve_auto
-from .derive import CROSS_FIELD, Parsed, field_error, section_fields, server_conflicts, shown
-from .derive import table as _table
+from .conflicts import CROSS_FIELD, server_conflicts
 from .fields import FIELDS, SECTIONS
 from .probe_spec import ProbeSpec
+from .table_fields import Parsed, field_error, section_fields, shown
+from .table_fields import table as _table
 
 __all__ = [
     "AccessLogSettings",

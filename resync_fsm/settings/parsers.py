@@ -3,7 +3,7 @@
 A parser raises :class:`Invalid` with what was expected; the caller decides
 whether the offending value may be shown (never for a secret). Numbers,
 booleans, choices and text are here; where things are (binds, URLs, paths,
-statuses) in :mod:`.targets`, re-exported.
+statuses) in :mod:`.parsers_address`, re-exported.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import Invalid
-from .targets import Parser, app_ref, bind_address, status_spec, url, url_path
+from .parsers_address import Parser, app_ref, bind_address, status_spec, url, url_path
 
 __all__ = [
     "Invalid",

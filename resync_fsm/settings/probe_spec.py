@@ -5,9 +5,9 @@ from __future__ import annotations
 import attrs
 
 from ..redaction import redact_url
-from .derive import from_table
-from .derive import table as _table
 from .fields import PROBE_FIELDS
+from .table_fields import from_table
+from .table_fields import table as _table
 
 __all__ = ["ProbeSpec"]
 

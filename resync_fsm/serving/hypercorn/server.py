@@ -21,7 +21,7 @@ from hypercorn.config import Config, Sockets
 from hypercorn.utils import wrap_app
 
 from ...settings.model import Settings
-from ...settings.surface import CLIENT_CERT_MODES
+from ...settings.parsers_system import CLIENT_CERT_MODES
 from ...web.health import HealthWrapper
 from ..binding import Listeners, close_all, merged, urls_of
 from ..in_process import InProcessServer

@@ -27,7 +27,7 @@ import uvicorn
 
 from ...errors import StartupError
 from ...settings.model import Settings
-from ...settings.surface import CLIENT_CERT_MODES
+from ...settings.parsers_system import CLIENT_CERT_MODES
 from ...web.asgi import ASGIApp
 from ...web.health import HealthWrapper
 from ..binding import close_all, merged, urls_of

@@ -1,4 +1,4 @@
-"""How the settings classes are derived from the table of fields, and the cross-field checks.
+"""How the settings classes are derived from the table of fields (the cross-field checks: :mod:`.conflicts`).
 
 An attrs ``field_transformer`` (:func:`from_table`) fills each declared attribute in
 from the field of the same name: its default, its parser as a converter (so that
@@ -21,13 +21,11 @@ from .fields import FIELDS, Field
 from .sources import blank
 
 __all__ = [
-    "CROSS_FIELD",
     "Parsed",
     "converter",
     "field_error",
     "from_table",
     "section_fields",
-    "server_conflicts",
     "shown",
     "table",
     "url_repr",
@@ -51,42 +49,6 @@ def field_error(exc: BaseException) -> str:
     if isinstance(exc, Invalid):
         return f"expected {exc.expected}"
     return f"could not be parsed ({type(exc).__name__})"
-
-
-_HEALTH_PATHS = ("server.livez_path", "server.readyz_path", "server.status_path", "server.metrics_path")
-CROSS_FIELD = (*_HEALTH_PATHS, "server.engine", "server.loop", "server.workers", "server.management_bind",
-               "server.bind", "server.reload")
-
-
-def server_conflicts(values: dict[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    """Server fields that cannot go together: ``[(("server.livez_path", "server.readyz_path"), message)]``.
-
-    ``values`` maps field paths to parsed values. One path cannot answer both
-    liveness and readiness (DESIGN §5): the second route would never be reached.
-    Uvicorn serves asyncio and uvloop only (issue "a second engine").
-    """
-    by_path: dict[str, list[str]] = {}
-    for key in _HEALTH_PATHS:
-        by_path.setdefault(values[key], []).append(key)
-    found = [(tuple(keys), f"must differ, all are {path!r}") for path, keys in by_path.items() if len(keys) > 1]
-    if values["server.engine"] == "uvicorn" and values["server.loop"] == "trio":
-        found.append((("server.engine", "server.loop"),
-                      "server.engine = 'uvicorn' cannot serve server.loop = 'trio' (Uvicorn runs on asyncio or "
-                      "uvloop only): choose server.loop 'asyncio' or 'uvloop', or server.engine 'hypercorn'"))
-    binds = [*values["server.bind"], *(values["server.management_bind"] or ())]
-    twice = sorted({bind for bind in binds if binds.count(bind) > 1 and not bind.endswith(":0")})
-    if twice:
-        found.append((("server.bind", "server.management_bind"),
-                      f"each address may be listened on once: {', '.join(twice)} is given twice"))
-    if values["server.workers"] > 1 and values["server.management_bind"]:
-        found.append((("server.workers", "server.management_bind"),
-                      "a management listener is not supported with worker processes yet: run one process "
-                      "(server.workers = 1, one per pod on Kubernetes) or drop server.management_bind"))
-    if values["server.reload"] and values["server.workers"] > 1:
-        found.append((("server.reload", "server.workers"),
-                      "reload serves one generation of the app at a time: use server.workers = 1 for "
-                      "development, or drop reload"))
-    return found
 
 
 def table(value: Any) -> Any:  # pragma: no cover - replaced by from_table
