@@ -6,7 +6,7 @@ the runner's is (:func:`resync_fsm.serving.compose`: a fresh import of the app, 
 health wrapper, the in-process engine) on the listeners the supervisor bound
 (``fd://N``, inherited), the app's lifespan, until the supervisor says ``drain``
 (the service stops) or ``retire`` (recycled or reloaded: it stops accepting and
-answers every connection it had accepted first, see :mod:`.patches`). Its settings
+answers every connection it had accepted first, see :mod:`..patches`). Its settings
 arrive pickled on stdin (validated once, by the supervisor's process; the app's
 ``get_validated_settings()`` returns them), with the channel's descriptor (:mod:`.channel`). Its health endpoints answer
 from the lifecycle state the supervisor sends: no worker decides readiness
@@ -30,14 +30,15 @@ from ...logs import get_logger
 from ...settings.model import Settings
 from ...web.asgi import ASGIApp, Receive, Scope, Send
 from ..compose import Serving, compose
+from ..in_process import InProcessServer
+from ..patches import AcceptedConnections, until_closed
 from .channel import Channel
-from .patches import AcceptedConnections, until_closed
 
 __all__ = ["RequestCounter", "SharedView", "serve"]
 
 log = get_logger("resync_fsm.worker")
 
-ACCEPTED_SETTLE = 0.2  # seconds between closing the listener and the engine's drain at a stop (.patches)
+ACCEPTED_SETTLE = 0.2  # seconds between closing the listener and the engine's drain at a stop (..patches)
 
 
 class SharedView:
@@ -94,7 +95,6 @@ class _Child:
         self.channel = Channel(socket.socket(fileno=spec["channel"]))
         self.view = SharedView(spec["view"], spec["generation"])
         self.limit: int = spec["limit"]
-        self.accepted = AcceptedConnections() if self.settings.server.loop != "trio" else None
         self.recycle = trio.Event()
         self.served = trio.Event()
         self.faults: list[BaseException] = []
@@ -114,6 +114,12 @@ class _Child:
         return self._serving
 
     @property
+    def accepted(self) -> AcceptedConnections | None:
+        """What the in-process server accepted (asyncio/uvloop; None on trio), once serving."""
+        server = self.serving.server
+        return server.accepted if isinstance(server, InProcessServer) else None
+
+    @property
     def requests(self) -> int:
         """The app's requests and websockets so far."""
         return self.counter.count if self.counter is not None else 0
@@ -126,8 +132,6 @@ class _Child:
 
     async def run(self) -> None:
         """Serve until told to drain (or the supervisor is gone)."""
-        if self.accepted is not None:
-            self.accepted.install()
         self._serving = compose(self.settings, self.view, self.fault, wrap_app=self.count)
         async with trio.open_nursery() as nursery:
             urls = await nursery.start(self._serve)
@@ -171,7 +175,7 @@ class _Child:
         return None
 
     async def _stop_accepting(self, told: str | None) -> None:
-        """Stop accepting first: what was accepted has its request read (:mod:`.patches`)."""
+        """Stop accepting first: what was accepted has its request read (:mod:`..patches`)."""
         accepted = self.accepted
         if accepted is None:
             return
