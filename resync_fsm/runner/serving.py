@@ -63,12 +63,13 @@ class ServerHandle:
             try:
                 async with trio.open_nursery() as nursery:
                     self.urls = await nursery.start(_serve, self.server)
+                    if isinstance(self.server, FollowsView):  # every process answers ready before anything says so
+                        await self.server.view_delivered()
                     engine = runner.settings.server.engine if runner.settings else None
                     log.info("listening", binds=self.urls, management=self.management_urls,
                              loop=runner.loop_name, engine=engine)
                     if runner.state == State.SERVING:
                         runner.notifier.send("READY=1\nSTATUS=serving")
-                    view_changed(runner)
                 if not self.shutdown_requested:
                     raise StartupError("the server stopped without being asked to")
             except Exception as exc:

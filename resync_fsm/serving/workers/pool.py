@@ -18,7 +18,7 @@ and every heartbeat carries it to every worker, whose ``/readyz`` answers from i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import trio
@@ -30,7 +30,7 @@ from ...web.health import HealthWrapper
 from ...web.view import HealthView
 from ..binding import Listeners, bind_all, close_all, socket_options, urls_of
 from ..interface import OnFault
-from . import generations
+from . import generations, heartbeat
 from .crash_loop import CrashLoop, recycle_limit
 from .process import Worker, describe_exit, first_of, worker_settings
 
@@ -66,7 +66,7 @@ class WorkerPool:
         self._fds: list[int] = []
         self._sockets = Listeners()
         self._child_settings = settings
-        self._ping = 0
+        self.ping = 0  # the last heartbeat (or view delivery) sent
 
     @property
     def drain_budget(self) -> float:
@@ -89,7 +89,7 @@ class WorkerPool:
                 self.started = True
                 log.info("workers_serving", workers=self.size, pids=[w.pid for w in self.current])
                 task_status.started(urls_of(sockets))
-                nursery.start_soon(self._heartbeat)
+                nursery.start_soon(heartbeat.beat, self)
                 await self._stop.wait()
                 await self._drain_all()
                 nursery.cancel_scope.cancel()
@@ -107,7 +107,11 @@ class WorkerPool:
     def view_changed(self) -> None:
         """The runner's state or readiness may have changed: tell every worker now."""
         if self._nursery is not None and not self._stop.is_set():
-            self._nursery.start_soon(self._broadcast, {"view": self._view()})
+            self._nursery.start_soon(self.broadcast, {"view": self.view_message()})
+
+    async def view_delivered(self) -> None:
+        """Every serving worker holds the runner's current view (:func:`.heartbeat.deliver_view`)."""
+        await heartbeat.deliver_view(self)
 
     def workers(self) -> list[dict[str, Any]]:
         """Every worker process, for ``/status`` (see :meth:`Worker.as_status`)."""
@@ -116,6 +120,11 @@ class WorkerPool:
     async def reload(self) -> None:
         """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
         await generations.reload(self)
+
+    def start_soon(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+        """``fn(*args)`` in the pool's nursery (while it serves)."""
+        assert self._nursery is not None
+        self._nursery.start_soon(fn, *args)
 
     # --- workers -----------------------------------------------------------------
     def start(self, slot: int, generation: int | None = None) -> Worker:
@@ -131,7 +140,7 @@ class WorkerPool:
     async def _run(self, worker: Worker) -> None:
         """Spawn ``worker``, read its messages until its channel closes, reap it, act on its exit."""
         try:
-            await worker.spawn(self._child_settings, self._fds, self._view())
+            await worker.spawn(self._child_settings, self._fds, self.view_message())
         except OSError as exc:
             worker.failed = f"cannot start a worker process: {exc}"
         if worker.channel is not None:
@@ -144,6 +153,9 @@ class WorkerPool:
                     self._notify()
                     self.view_changed()  # /status lists it
                 worker.requests = message.get("requests", message.get("recycle", worker.requests))
+                if "pong" in message:
+                    worker.pong = max(worker.pong, message["pong"])
+                    self._notify()
                 if "recycle" in message:
                     self._nursery.start_soon(generations.recycle, self, worker)
                 worker.failed = message.get("failed", worker.failed)
@@ -191,31 +203,19 @@ class WorkerPool:
         worker.kill()
 
     # --- the heartbeat, the view, the drain ----------------------------------------
-    def _view(self) -> dict[str, Any]:
+    def view_message(self) -> dict[str, Any]:
+        """The runner's view as the workers get it (``live``, ``ready``, ``status``)."""
         return {"live": list(self.view.live()), "ready": list(self.view.ready()), "status": self.view.status()}
 
-    async def _broadcast(self, message: dict[str, Any]) -> None:
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        """Send ``message`` to every live worker."""
         for worker in list(self.live):
             if worker.channel is not None:
                 await worker.channel.send(message)
 
-    async def _heartbeat(self) -> None:
-        timeout = self.settings.server.worker_heartbeat_timeout
-        while True:
-            await trio.sleep(min(1.0, timeout / 3))
-            self._ping += 1
-            now = trio.current_time()
-            for worker in list(self.live):
-                if worker.ready.is_set() and not worker.retiring and now - worker.last_heard > timeout:
-                    log.warning("worker_unresponsive", pid=worker.pid, timeout=timeout, action="killing it")
-                    worker.failed = f"no heartbeat answer for {timeout:g} s (server.worker_heartbeat_timeout)"
-                    worker.kill()
-            assert self._nursery is not None
-            self._nursery.start_soon(self._broadcast, {"ping": self._ping, "view": self._view()})
-
     async def _drain_all(self) -> None:
         server = self.settings.server
-        await self._broadcast({"view": self._view(), "drain": True})
+        await self.broadcast({"view": self.view_message(), "drain": True})
         close_all(self._sockets)  # once the workers close theirs, connections are refused (as in-process)
         for worker in list(self.live):
             if not worker.ready.is_set():

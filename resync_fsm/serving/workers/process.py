@@ -56,6 +56,7 @@ class Worker:
     started_wall: float = attrs.field(factory=time.time)
     last_heard: float = 0.0  # trio clock: the last message from it
     requests: int = 0
+    pong: int = 0  # the last heartbeat (or view delivery) it answered: it holds that view or a later one
     retiring: bool = False  # told to drain (recycled, reloaded, stopping): its exit is expected
     recycling: bool = False
     failed: str | None = None  # the worker's own line on why it could not start or serve
