@@ -17,6 +17,7 @@ test instead of silently undoing a patch.
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import weakref
 from typing import Any
@@ -26,12 +27,13 @@ import anyio.lowlevel
 
 from ..patches import HEARD_GRACE
 
-__all__ = ["H2C_ATTRIBUTE", "abort_trio_connections", "install", "until_requests_read"]
+__all__ = ["H2C_ATTRIBUTE", "abort_asyncio_connections", "abort_trio_connections", "install", "until_requests_read"]
 
 H2C_ATTRIBUTE = "resync_fsm_h2c"  # on a hypercorn Config: False refuses Upgrade: h2c
 
 _open: weakref.WeakSet[Any] = weakref.WeakSet()  # hypercorn connections still open (both runs)
 UNREAD = "resync_fsm_unread"  # on a tracked TCPServer: true until its protocol has read a request
+ABORTED = "resync_fsm_aborted"  # on a tracked asyncio TCPServer: cut by abort_asyncio_connections()
 
 
 def install(*, h2c: bool = True) -> None:
@@ -127,7 +129,16 @@ def _track_connections() -> None:
             def __init__(self, *args: Any, **kwargs: Any) -> None:
                 super().__init__(*args, **kwargs)
                 setattr(self, UNREAD, True)
+                if hasattr(self, "writer"):  # asyncio: made in the connection's own task
+                    self.resync_fsm_task = asyncio.current_task()
                 _open.add(self)
+
+            async def run(self) -> None:
+                try:
+                    await super().run()
+                except asyncio.CancelledError:
+                    if not getattr(self, ABORTED, False):
+                        raise  # aborted: ends quietly (CPython 3.11's start_server logs a cancelled one)
 
             async def protocol_send(self, event: Any) -> None:
                 if isinstance(event, Updated):
@@ -196,6 +207,22 @@ def abort_trio_connections() -> int:
             sock.close()
             closed += 1
     return closed
+
+
+def abort_asyncio_connections() -> int:
+    """Cut every open ``hypercorn.asyncio`` connection (transport aborted, task and app tasks cancelled,
+    ending quietly); returns how many. Upstream: a cancelled ``worker_serve`` still waits for its
+    connections' tasks, which nothing cancels; CPython 3.11's ``start_server`` logs a traceback for a
+    connection task that ends cancelled (its callback's ``task.exception()`` raises)."""
+    cut = 0
+    for connection in list(_open):
+        task = getattr(connection, "resync_fsm_task", None)
+        if task is not None and not task.done():
+            setattr(connection, ABORTED, True)
+            connection.writer.transport.abort()
+            task.cancel()
+            cut += 1
+    return cut
 
 
 def _refuse_h2c() -> None:

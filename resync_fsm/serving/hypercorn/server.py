@@ -114,9 +114,12 @@ class HypercornServer(InProcessServer):
 
     def abort(self) -> None:
         """Cut every connection at once (a forced stop): on trio, Hypercorn's shielded writes to a
-        client that does not read would otherwise never end (:func:`.patches.abort_trio_connections`)."""
+        client that does not read would otherwise never end (:func:`.patches.abort_trio_connections`);
+        on asyncio/uvloop its cancelled serve would wait for them (:func:`.patches.abort_asyncio_connections`)."""
         if self.bridge.loop_name == "trio":
             patches.abort_trio_connections()
+        else:
+            patches.abort_asyncio_connections()
 
     def _worker_serve(self) -> Callable[..., Awaitable[None]]:
         if self.bridge.loop_name == "trio":

@@ -99,3 +99,19 @@ def test_a_stop_still_closes_every_idle_connection_at_terminated_upstream() -> N
     asyncio_serve = inspect.getsource(asyncio_run.worker_serve)
     assert asyncio_serve.index("terminated.set()") < asyncio_serve.index("server.close()")
     assert "await self.send(Updated(idle=False))" in inspect.getsource(H11Protocol._handle_events)
+
+
+def test_a_cancelled_asyncio_serve_still_waits_for_its_connections_upstream() -> None:
+    """Upstream (why a forced stop cuts Hypercorn's asyncio connections itself, issue 24 item 6): a cancelled
+    ``worker_serve`` waits for its server tasks (nothing cancels them); a connection's ``TCPServer`` is made in
+    its own task and keeps its ``writer``; CPython 3.11's ``start_server`` callback calls ``task.exception()``,
+    which raises (and is logged with a traceback) for a task that ended cancelled."""
+    import asyncio.streams
+    import sys
+
+    serve = inspect.getsource(asyncio_run.worker_serve)
+    assert "asyncio.wait_for(gathered_server_tasks" in serve and "await TCPServer(" in serve
+    assert "self.writer = writer" in inspect.getsource(asyncio_tcp.TCPServer.__init__)
+    if sys.version_info[:2] == (3, 11):
+        made = inspect.getsource(asyncio.streams.StreamReaderProtocol.connection_made)
+        assert "exc = task.exception()" in made and "task.cancelled()" not in made
