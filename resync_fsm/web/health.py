@@ -238,7 +238,7 @@ class HealthWrapper:
 
     def _full_status(self) -> dict[str, Any]:
         body = self.view.status()
-        body["in_flight"] = self.in_flight
+        body.setdefault("in_flight", self.in_flight)  # a view over several processes gives their sum
         return body
 
     async def _manage(self, scope: Scope, send: Send) -> None:

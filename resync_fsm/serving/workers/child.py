@@ -33,6 +33,7 @@ from ..compose import Serving, compose
 from ..in_process import InProcessServer
 from ..patches import AcceptedConnections, until_closed
 from .channel import Channel
+from .counts import RequestTable
 
 __all__ = ["RequestCounter", "SharedView", "serve"]
 
@@ -42,10 +43,12 @@ ACCEPTED_SETTLE = 0.2  # seconds between closing the listener and the engine's d
 
 
 class SharedView:
-    """The :class:`~resync_fsm.web.view.HealthView` of a worker: the supervisor's last word."""
+    """The :class:`~resync_fsm.web.view.HealthView` of a worker: the supervisor's last word, with every
+    worker's request counts (``requests``, ``in_flight``, and the sum of the latter as the document's
+    ``in_flight``) read from the shared ``table`` (:mod:`.counts`) when there is one."""
 
-    def __init__(self, view: dict[str, Any], generation: int) -> None:
-        self.generation = generation
+    def __init__(self, view: dict[str, Any], generation: int, table: RequestTable | None = None) -> None:
+        self.generation, self.table = generation, table
         self.update(view)
 
     def update(self, view: dict[str, Any]) -> None:
@@ -69,21 +72,43 @@ class SharedView:
 
     def status(self) -> dict[str, Any]:
         """The parent's ``/status`` document, with this worker's pid and generation."""
-        return {**self._status, "worker": {"pid": os.getpid(), "generation": self.generation}}
+        status = {**self._status, "worker": {"pid": os.getpid(), "generation": self.generation}}
+        if self.table is not None and isinstance(status.get("workers"), list):
+            counted = self.table.by_pid()
+            status["workers"] = [{**w, "requests": max(w.get("requests", 0), counted.get(w.get("pid"), (0, 0))[0]),
+                                  "in_flight": counted.get(w.get("pid"), (0, w.get("in_flight", 0)))[1]}
+                                 for w in status["workers"]]
+            status["in_flight"] = sum(w["in_flight"] for w in status["workers"])  # every worker's
+        return status
 
 
 class RequestCounter:
-    """Counts the app's requests and websockets; at ``limit`` (0: none) calls ``reached`` once."""
+    """Counts the app's requests and websockets, and those in flight (into cell ``cell`` of ``table`` too,
+    when given); at ``limit`` (0: none) calls ``reached`` once."""
 
-    def __init__(self, app: ASGIApp, limit: int, reached: Any) -> None:
-        self.app, self.limit, self.reached, self.count = app, limit, reached, 0
+    def __init__(self, app: ASGIApp, limit: int, reached: Any, table: RequestTable | None = None,
+                 cell: int = 0) -> None:
+        self.app, self.limit, self.reached, self.count, self.in_flight = app, limit, reached, 0, 0
+        self.table, self.cell = table, cell
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            self.count += 1
-            if self.count == self.limit:
-                self.reached()
-        await self.app(scope, receive, send)
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        self.count += 1
+        self.in_flight += 1
+        self._publish()
+        if self.count == self.limit:
+            self.reached()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+            self._publish()
+
+    def _publish(self) -> None:
+        if self.table is not None:
+            self.table.count(self.cell, self.count, self.in_flight)
 
 
 class _Child:
@@ -93,7 +118,10 @@ class _Child:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.settings: Settings = spec["settings"]
         self.channel = Channel(socket.socket(fileno=spec["channel"]))
-        self.view = SharedView(spec["view"], spec["generation"])
+        counts = spec.get("counts")
+        self.table: RequestTable | None = RequestTable(counts[0]) if counts else None
+        self.cell: int = counts[1] if counts else 0
+        self.view = SharedView(spec["view"], spec["generation"], self.table)
         self.limit: int = spec["limit"]
         self.recycle = trio.Event()
         self.served = trio.Event()
@@ -104,7 +132,8 @@ class _Child:
     def count(self, app: ASGIApp) -> ASGIApp:
         """Wrap the loaded app with this worker's request counter (``max_requests``)."""
         token = trio.lowlevel.current_trio_token()
-        self.counter = RequestCounter(app, self.limit, lambda: token.run_sync_soon(self.recycle.set))
+        self.counter = RequestCounter(app, self.limit, lambda: token.run_sync_soon(self.recycle.set),
+                                      self.table, self.cell)
         return self.counter
 
     @property

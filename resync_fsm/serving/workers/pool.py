@@ -31,6 +31,7 @@ from ...web.view import HealthView
 from ..binding import Listeners, bind_all, close_all, socket_options, urls_of
 from ..interface import OnFault
 from . import generations, heartbeat
+from .counts import shared_table
 from .crash_loop import CrashLoop, recycle_limit
 from .process import Worker, describe_exit, first_of, worker_settings
 
@@ -60,6 +61,8 @@ class WorkerPool:
         self.live: set[Worker] = set()  # every process not yet reaped
         self.restarts = [0] * self.size
         self._stop, self.stopping, self.started, self.reloading = trio.Event(), False, False, False
+        self.reload_queued, self.reload_ended = False, trio.Event()
+        self.table = shared_table()
         self._error: StartupError | None = None
         self._wake = trio.Event()
         self._nursery: trio.Nursery | None = None
@@ -112,10 +115,10 @@ class WorkerPool:
     async def view_delivered(self) -> None:
         """Every serving worker holds the runner's current view (:func:`.heartbeat.deliver_view`)."""
         await heartbeat.deliver_view(self)
-
     def workers(self) -> list[dict[str, Any]]:
         """Every worker process, for ``/status`` (see :meth:`Worker.as_status`)."""
-        return [w.as_status(self.restarts[w.slot]) for w in sorted(self.live, key=lambda w: (w.slot, w.generation))]
+        counted, order = self.table.by_pid() if self.table is not None else {}, sorted(self.live, key=Worker.order)
+        return [w.as_status(self.restarts[w.slot], counted) for w in order]
 
     async def reload(self) -> None:
         """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
@@ -140,7 +143,7 @@ class WorkerPool:
     async def _run(self, worker: Worker) -> None:
         """Spawn ``worker``, read its messages until its channel closes, reap it, act on its exit."""
         try:
-            await worker.spawn(self._child_settings, self._fds, self.view_message())
+            await worker.spawn(self._child_settings, self._fds, self.view_message(), self.table)
         except OSError as exc:
             worker.failed = f"cannot start a worker process: {exc}"
         if worker.channel is not None:

@@ -22,6 +22,7 @@ import trio
 
 from ...settings.model import Parsed, ServerSettings, Settings
 from .channel import Channel
+from .counts import RequestTable
 
 __all__ = ["Worker", "describe_exit", "first_of", "worker_settings"]
 
@@ -68,15 +69,22 @@ class Worker:
         """The worker's process id, once started."""
         return self.process.pid if self.process is not None else None
 
-    async def spawn(self, settings: Settings, fds: list[int], view: dict[str, Any]) -> None:
-        """Start the process; it inherits ``fds`` and gets ``settings`` and the first ``view`` on stdin."""
+    async def spawn(self, settings: Settings, fds: list[int], view: dict[str, Any],
+                    table: RequestTable | None = None) -> None:
+        """Start the process; it inherits ``fds`` (and ``table``'s, with a cell of its own) and gets
+        ``settings`` and the first ``view`` on stdin."""
         mine, theirs = socket.socketpair()
+        cell = table.claim() if table is not None else None
         try:
             spec = {"settings": settings, "channel": theirs.fileno(), "generation": self.generation,
-                    "limit": self.limit, "view": view}
+                    "limit": self.limit, "view": view,
+                    "counts": (table.fd, cell) if table is not None else None}
+            inherited = (table.fd,) if table is not None else ()
             self.process = await trio.lowlevel.open_process(
                 [sys.executable, "-m", "resync_fsm.worker"], stdin=subprocess.PIPE,
-                pass_fds=(*fds, theirs.fileno()), env=_child_env())
+                pass_fds=(*fds, *inherited, theirs.fileno()), env=_child_env())
+            if table is not None and cell is not None:
+                table.own(cell, self.process.pid)
         except BaseException:
             mine.close()
             raise
@@ -91,6 +99,10 @@ class Worker:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # it died at once: its exit says why
 
+    def order(self) -> tuple[int, int]:
+        """The sort key of ``/status``'s list: slot, then generation."""
+        return self.slot, self.generation
+
     def kill(self) -> None:
         """SIGKILL, unless it has exited."""
         if self.process is not None and self.process.returncode is None:
@@ -102,9 +114,14 @@ class Worker:
             return "retiring"
         return "serving" if self.ready.is_set() else "starting"
 
-    def as_status(self, restarts: int) -> dict[str, Any]:
-        """``{"pid", "generation", "slot", "state", "uptime" (s), "requests", "restarts"}`` for ``/status``."""
-        return {"pid": self.pid, "generation": self.generation, "slot": self.slot, "state": self.state(),
+    def as_status(self, restarts: int, counted: dict[int, tuple[int, int]]) -> dict[str, Any]:
+        """``{"pid", "generation", "slot", "state", "uptime" (s), "requests", "in_flight", "restarts"}`` for
+        ``/status``; ``counted``: the shared table's ``(requests, in_flight)`` by pid (:mod:`.counts`), fresher
+        than the heartbeat's (without it, ``in_flight`` is 0)."""
+        requests, in_flight = counted.get(self.pid or 0, (0, 0))
+        self.requests = max(self.requests, requests)
+        return {"in_flight": in_flight if self.process is not None and self.process.returncode is None else 0,
+                "pid": self.pid, "generation": self.generation, "slot": self.slot, "state": self.state(),
                 "uptime": round(time.time() - self.started_wall, 3), "requests": self.requests,
                 "restarts": restarts}
 
