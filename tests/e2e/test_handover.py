@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .handover import restarts, resync_fsm
 
-RESTARTS = 8
+RESTARTS = 6
 
 
 async def test_restarts_on_a_handed_over_socket_lose_no_request(server_env: dict[str, str]) -> None:

@@ -13,7 +13,7 @@ import trio
 from ..servers import free_port
 from .cli import LIMIT, Cli, running
 
-STARTS = 5  # services started at once, per engine
+STARTS = 3  # services started at once, per engine
 CONNECTIONS = 40  # per service, opened before and after `listening`
 ASK = (b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
        b"GET /status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")

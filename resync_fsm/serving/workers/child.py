@@ -52,7 +52,12 @@ class SharedView:
         self.update(view)
 
     def update(self, view: dict[str, Any]) -> None:
-        """Take the parent's latest lifecycle view (state, readiness, status)."""
+        """Take the parent's lifecycle view (state, readiness, status), unless it is older (``seq``) than
+        the one held: views sent by concurrent tasks may arrive out of order."""
+        seq = int(view.get("seq", 0))
+        if seq and seq < getattr(self, "seq", 0):
+            return
+        self.seq = seq
         self._live = (bool(view["live"][0]), str(view["live"][1]))
         self._ready = (bool(view["ready"][0]), str(view["ready"][1]))
         self._status: dict[str, Any] = view["status"]

@@ -18,7 +18,7 @@ and every heartbeat carries it to every worker, whose ``/readyz`` answers from i
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
@@ -33,7 +33,7 @@ from ..interface import OnFault
 from . import generations, heartbeat
 from .counts import shared_table
 from .crash_loop import CrashLoop, recycle_limit
-from .process import Worker, describe_exit, first_of, worker_settings
+from .process import Worker, describe_exit, first_of, reap, worker_settings
 
 __all__ = ["EXIT_ALLOWANCE", "WorkerPool"]
 
@@ -62,7 +62,7 @@ class WorkerPool:
         self.restarts = [0] * self.size
         self._stop, self.stopping, self.started, self.reloading = trio.Event(), False, False, False
         self.reload_queued, self.reload_ended = False, trio.Event()
-        self.table = shared_table()
+        self.table, self._view_seq = shared_table(), 0
         self._error: StartupError | None = None
         self._wake = trio.Event()
         self._nursery: trio.Nursery | None = None
@@ -99,7 +99,7 @@ class WorkerPool:
         finally:
             self._nursery = None  # closed: nothing more to tell the workers
             with trio.CancelScope(shield=True):
-                await self._reap(self.live)
+                await reap(self.live, EXIT_ALLOWANCE * 4)
             close_all(sockets)
 
     def shutdown(self) -> None:
@@ -115,6 +115,7 @@ class WorkerPool:
     async def view_delivered(self) -> None:
         """Every serving worker holds the runner's current view (:func:`.heartbeat.deliver_view`)."""
         await heartbeat.deliver_view(self)
+
     def workers(self) -> list[dict[str, Any]]:
         """Every worker process, for ``/status`` (see :meth:`Worker.as_status`)."""
         counted, order = self.table.by_pid() if self.table is not None else {}, sorted(self.live, key=Worker.order)
@@ -207,8 +208,11 @@ class WorkerPool:
 
     # --- the heartbeat, the view, the drain ----------------------------------------
     def view_message(self) -> dict[str, Any]:
-        """The runner's view as the workers get it (``live``, ``ready``, ``status``)."""
-        return {"live": list(self.view.live()), "ready": list(self.view.ready()), "status": self.view.status()}
+        """The runner's view as the workers get it (``live``, ``ready``, ``status``), numbered (``seq``): a
+        worker ignores one older than the last it applied (broadcasts are sent by concurrent tasks)."""
+        self._view_seq += 1
+        return {"seq": self._view_seq, "live": list(self.view.live()), "ready": list(self.view.ready()),
+                "status": self.view.status()}
 
     async def broadcast(self, message: dict[str, Any]) -> None:
         """Send ``message`` to every live worker."""
@@ -227,14 +231,6 @@ class WorkerPool:
             await self.until(lambda: not self.live)
         if self.live:
             log.warning("workers_killed", pids=[w.pid for w in self.live], reason="past the drain budget")
-
-    async def _reap(self, workers: Iterable[Worker]) -> None:
-        """Kill what still runs and wait for it, bounded (cancelled or past the budget)."""
-        with trio.move_on_after(EXIT_ALLOWANCE * 4):
-            for worker in list(workers):
-                worker.kill()
-                if worker.process is not None:
-                    await worker.process.wait()
 
     def _notify(self) -> None:
         self._wake.set()

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -24,7 +25,7 @@ from ...settings.model import Parsed, ServerSettings, Settings
 from .channel import Channel
 from .counts import RequestTable
 
-__all__ = ["Worker", "describe_exit", "first_of", "worker_settings"]
+__all__ = ["Worker", "describe_exit", "first_of", "reap", "worker_settings"]
 
 
 def worker_settings(settings: Settings, fds: list[int]) -> Settings:
@@ -130,6 +131,15 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)  # the supervisor speaks to systemd; NotifyAccess=main
     return env
+
+
+async def reap(workers: Iterable[Worker], within: float) -> None:
+    """Kill what still runs of ``workers`` and wait for it, at most ``within`` seconds."""
+    with trio.move_on_after(within):
+        for worker in list(workers):
+            worker.kill()
+            if worker.process is not None:
+                await worker.process.wait()
 
 
 async def first_of(*events: trio.Event) -> None:
