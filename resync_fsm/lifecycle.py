@@ -48,6 +48,7 @@ class EventName(StrEnum):
     START = "start"
     SETTINGS_VALID = "settings_valid"
     PROBES_PASSED = "probes_passed"
+    PROBES_DEFERRED = "probes_deferred"  # startup.fail_fast false: critical probes still failing, serving unready
     DRAIN = "drain"
     DRAINED = "drained"
     FAIL = "fail"
@@ -76,6 +77,7 @@ TRANSITIONS: tuple[tuple[EventName, State, State, str], ...] = (
     (_E.FAIL, _S.VALIDATING, _S.FAILED, "exit 78 config · 70"),
     (_E.DRAIN, _S.VALIDATING, _S.DRAINING, "signal"),
     (_E.PROBES_PASSED, _S.PROBING, _S.SERVING, ""),
+    (_E.PROBES_DEFERRED, _S.PROBING, _S.SERVING, "--no-fail-fast: not ready"),
     (_E.FAIL, _S.PROBING, _S.FAILED, "exit 69 dependency · 70"),
     (_E.DRAIN, _S.PROBING, _S.DRAINING, "signal"),
     (_E.DRAIN, _S.SERVING, _S.DRAINING, "signal · app fault"),

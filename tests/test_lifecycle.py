@@ -15,6 +15,7 @@ DESIGN = {
     ("validating", "fail"): "failed",
     ("validating", "drain"): "draining",
     ("probing", "probes_passed"): "serving",
+    ("probing", "probes_deferred"): "serving",  # issue 24: not yet in DESIGN §1 (read-only); see the report
     ("probing", "fail"): "failed",
     ("probing", "drain"): "draining",
     ("serving", "drain"): "draining",
@@ -24,7 +25,7 @@ DESIGN = {
     ("draining", "fail"): "failed",
 }
 DESIGN_STATES = ["created", "validating", "probing", "serving", "draining", "stopped", "failed"]
-DESIGN_EVENTS = ["start", "settings_valid", "probes_passed", "drain", "drained", "fail"]
+DESIGN_EVENTS = ["start", "settings_valid", "probes_passed", "probes_deferred", "drain", "drained", "fail"]
 
 # The shortest path of events from `created` to each state.
 PATHS = {

@@ -14,6 +14,7 @@ import trio
 
 from ..lifecycle import EventName, State
 from ..logs import get_logger
+from ..serving import ListsWorkers
 from .activities import Post, activity
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ async def draining(runner: Runner, post: Post) -> None:
         runner.wrapper.draining = True  # from now on every HTTP/1.x response closes its connection
     if handle is not None and runner.settings is not None:
         server = runner.settings.server
-        in_flight = runner.wrapper.in_flight if runner.wrapper else 0
+        in_flight = _in_flight(runner)
         if handle.started:
             log.info("draining", drain_delay=server.drain_delay, in_flight=in_flight)
             await trio.sleep(server.drain_delay)
@@ -50,7 +51,7 @@ async def draining(runner: Runner, post: Post) -> None:
         # cut: cancelled at the graceful timeout inside the server, or still in flight at the budget's end
         cut = runner.wrapper.cut if runner.wrapper else 0
         if overran:
-            in_flight = runner.wrapper.in_flight if runner.wrapper else 0
+            in_flight = _in_flight(runner)
             bound = "server.graceful_timeout + server.shutdown_timeout" if handle.started else "server.shutdown_timeout"
             log.warning("drain_overran", budget=budget, in_flight=in_flight, action="cutting every connection",
                         bounded_by=bound)
@@ -61,3 +62,12 @@ async def draining(runner: Runner, post: Post) -> None:
         post(EventName.FAIL, error=runner.ending.fault)
     else:
         post(EventName.DRAINED)
+
+
+def _in_flight(runner: Runner) -> int:
+    """Requests in flight now: the health wrapper's in-process; with worker processes (a
+    :class:`~resync_fsm.serving.ListsWorkers` server) the sum of theirs (issue 24)."""
+    server = runner.server.server if runner.server else None
+    if isinstance(server, ListsWorkers):
+        return sum(int(worker.get("in_flight", 0)) for worker in server.workers())
+    return runner.wrapper.in_flight if runner.wrapper else 0

@@ -26,7 +26,9 @@ async def probing(runner: Runner, post: Post) -> None:
 
     A critical probe still failing then raises
     :class:`~resync_fsm.errors.DependencyUnavailableError` (69), unless
-    ``startup.fail_fast`` is false: then serving starts with readiness false.
+    ``startup.fail_fast`` is false: then serving starts with readiness false, through
+    ``probes_deferred`` (the move names what happened: the probes did not pass, their
+    verdict is deferred to serving, which keeps retrying them).
     """
     assert runner.settings is not None
     settings = runner.settings
@@ -42,6 +44,8 @@ async def probing(runner: Runner, post: Post) -> None:
             raise error
         log.warning("serving_not_ready", reason="critical probes failing; retrying",
                     probes=[r.name for r in board.results.values() if r.critical and not r.ok])
+        post(EventName.PROBES_DEFERRED)
+        return
     post(EventName.PROBES_PASSED)
 
 

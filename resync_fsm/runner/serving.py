@@ -64,13 +64,14 @@ class ServerHandle:
             try:
                 async with trio.open_nursery() as nursery:
                     self.urls = await nursery.start(_serve, self.server)
+                    if isinstance(self.server, FollowsView):  # every process answers ready before anything says so
+                        await self.server.view_delivered()
                     choice = runner.view.choice  # the engine and loop, and why (settings/auto.py)
                     log.info("listening", binds=self.urls, management=self.management_urls,
                              loop=runner.loop_name, engine=choice["engine"] or None,
                              engine_source=choice["engine_source"], loop_source=choice["loop_source"])
                     if runner.state == State.SERVING:
                         runner.notifier.send("READY=1\nSTATUS=serving")
-                    view_changed(runner)
                 if not self.shutdown_requested:
                     raise StartupError("the server stopped without being asked to")
             except Exception as exc:

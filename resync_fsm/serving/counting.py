@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Protocol
 
 from ..web.asgi import ASGIApp, Receive, Scope, Send
 
-__all__ = ["RequestCounter", "recycle_limit"]
+__all__ = ["Counts", "RequestCounter", "recycle_limit"]
+
+
+class Counts(Protocol):
+    """Where a worker publishes its counts for the supervisor (:class:`~.workers.counts.RequestTable`)."""
+
+    def count(self, cell: int, requests: int, in_flight: int) -> None:
+        """Cell ``cell`` now holds ``requests`` served and ``in_flight`` in progress."""
 
 
 def recycle_limit(max_requests: int, jitter: int, rng: random.Random | None = None) -> int:
@@ -21,14 +29,30 @@ def recycle_limit(max_requests: int, jitter: int, rng: random.Random | None = No
 
 
 class RequestCounter:
-    """Counts the app's requests and websockets; at ``limit`` (0: none) calls ``reached`` once."""
+    """Counts the app's requests and websockets, and those in flight (into cell ``cell`` of ``table`` too,
+    when given: a worker's counts, exact at once for the supervisor); at ``limit`` (0: none) calls
+    ``reached`` once."""
 
-    def __init__(self, app: ASGIApp, limit: int, reached: Callable[[], None]) -> None:
-        self.app, self.limit, self.reached, self.count = app, limit, reached, 0
+    def __init__(self, app: ASGIApp, limit: int, reached: Callable[[], None], table: Counts | None = None,
+                 cell: int = 0) -> None:
+        self.app, self.limit, self.reached, self.count, self.in_flight = app, limit, reached, 0, 0
+        self.table, self.cell = table, cell
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "lifespan":
-            self.count += 1
-            if self.count == self.limit:
-                self.reached()
-        await self.app(scope, receive, send)
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        self.count += 1
+        self.in_flight += 1
+        self._publish()
+        if self.count == self.limit:
+            self.reached()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+            self._publish()
+
+    def _publish(self) -> None:
+        if self.table is not None:
+            self.table.count(self.cell, self.count, self.in_flight)

@@ -1,22 +1,29 @@
 """What every in-process engine's server shares: binding, the shutdown request carried to the app's loop,
 and the app's lifespan.
 
-An engine's server subclasses :class:`InProcessServer` and provides ``_stop_now()``:
-its own server's shutdown trigger, called on the app's loop (Hypercorn: its trigger
-event; Uvicorn: ``should_exit``).
+An engine's server subclasses :class:`InProcessServer`, runs its app-loop side through
+:meth:`InProcessServer._run_on_app_loop` and provides ``_stop_now()``: its own server's
+shutdown trigger, called on the app's loop (Hypercorn: its trigger event; Uvicorn:
+``should_exit``). A stop first stops accepting and waits (at most
+:data:`~.patches.HEARD_GRACE`) until every connection accepted has sent its request
+(:mod:`.patches`, issue 24), so that the engine's drain drops none.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any
+
+import trio
 
 from ..settings.model import Settings
 from ..web.health import HealthWrapper
 from .binding import Listeners, bind_listeners, local_addresses, urls_of
 from .lifespan import Lifespan
 from .loop_bridge import Bridge
+from .patches import HEARD_GRACE, AcceptedConnections
 
 __all__ = ["InProcessServer"]
 
@@ -28,10 +35,36 @@ class InProcessServer:
                  bridge: Bridge) -> None:
         self.app, self.settings, self.on_fault, self.bridge = app, settings, on_fault, bridge
         self._stop_requested = False
+        self._stopping = trio.Event()
+        self.accepted: AcceptedConnections | None = None  # on asyncio/uvloop, once serving
 
     def shutdown(self) -> None:
-        """Close the listeners and let in-flight work finish (from the trio side)."""
+        """Stop accepting, let every accepted connection send its request (at most
+        :data:`~.patches.HEARD_GRACE` s), then close the listeners and let in-flight work finish
+        (from the trio side; returns at once, the rest follows in :meth:`serve`)."""
         self._stop_requested = True
+        self._stopping.set()
+
+    async def _run_on_app_loop(self, fn: Callable[[], Awaitable[Any]]) -> Any:
+        """``fn()`` on the app's loop (the engine serving), with its stop carried there when
+        :meth:`shutdown` asks. On asyncio/uvloop, :class:`~.patches.AcceptedConnections` is installed
+        first (before the engine makes its servers)."""
+        if self.bridge.loop_name != "trio":
+            self.accepted = AcceptedConnections()
+            self.accepted.install()
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(self._stop_when_asked)
+            try:
+                return await self.bridge.run(fn)
+            finally:
+                nursery.cancel_scope.cancel()
+
+    async def _stop_when_asked(self) -> None:
+        await self._stopping.wait()
+        if self.accepted is not None:  # on trio, Hypercorn's gate does it (.hypercorn.patches)
+            await self.accepted.close()
+            with trio.move_on_after(HEARD_GRACE):
+                await self.accepted.heard()
         self.bridge.call(self._set_stop)
 
     def _bind(self) -> tuple[Listeners, Listeners]:

@@ -81,6 +81,10 @@ class FollowsView(Protocol):
     def view_changed(self) -> None:
         """The runner's state or readiness may have changed: carry it to every process now."""
 
+    async def view_delivered(self) -> None:
+        """Carry the runner's view to every serving process and return once each has acknowledged it
+        (bounded): from then on each answers ``/readyz`` from it (issue 24: nothing says ready first)."""
+
 
 @runtime_checkable
 class ListsWorkers(Protocol):

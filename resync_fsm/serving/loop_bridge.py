@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, Protocol
 
 import trio
@@ -77,7 +78,7 @@ class AsyncioBridge:
             return await fn()
 
         task = self.loop.create_task(main(), context=contextvars.Context())
-        task.add_done_callback(lambda _: self._token.run_sync_soon(done.set))
+        task.add_done_callback(partial(self._finished, done))
         try:
             await done.wait()
         finally:
@@ -89,6 +90,14 @@ class AsyncioBridge:
                 with trio.CancelScope(shield=True), trio.move_on_after(CANCEL_GRACE):
                     await done.wait()
         return task.result()
+
+    def _finished(self, done: trio.Event, task: asyncio.Task[Any]) -> None:
+        """``task`` is done: wake the trio side if it still waits (a no-op once trio has finished). Its
+        exception is marked retrieved here: the trio side re-raises it through ``task.result()``, or,
+        cancelled and gone, has no use for it (asyncio would log "Task exception was never retrieved")."""
+        if not task.cancelled():
+            task.exception()
+        self.to_trio(done.set)
 
     def call(self, fn: Callable[[], None]) -> None:
         """Schedule ``fn()`` on the host loop (``call_soon_threadsafe``, a fresh context)."""

@@ -165,8 +165,9 @@ FIELDS: tuple[Field, ...] = (
        "startup.timeout).", flag="--app-startup-timeout"),
     _f("server", "forwarded_allow_ips", sf.peer_list, (),
        "Proxies trusted for X-Forwarded-For/-Proto/-Host and RFC 7239 Forwarded: addresses, CIDR "
-       "networks or *; only a request whose immediate peer is one of them has its client, scheme and "
-       "host taken from those headers (Uvicorn's semantics). Empty: the headers are ignored.",
+       "networks, unix:PATH (every peer of the unix socket bound at PATH) or * (every peer, a unix "
+       "socket's included); only a request whose immediate peer is one of them has its client, scheme "
+       "and host taken from those headers (Uvicorn's semantics). Empty: the headers are ignored.",
        flag="--forwarded-allow-ips"),
     _f("server", "root_path", sf.root_path, "",
        "The path prefix a proxy serves the app under and strips (ASGI root_path, e.g. /api): the app's path "

@@ -94,14 +94,16 @@ def tls_ciphers(value: Any) -> str:
 
 
 def peer_list(value: Any) -> tuple[str, ...]:
-    """Trusted proxy peers: IP addresses, CIDR networks or ``*``; a TOML list or a comma-separated string.
+    """Trusted proxy peers: IP addresses, CIDR networks, ``unix:/path`` (every peer of the unix socket bound
+    at that path, as Uvicorn's literals name a socket) or ``*`` (every peer, a unix socket's included, as
+    in Uvicorn); a TOML list or a comma-separated string.
 
-    Returns the normalised networks as strings (``"10.0.0.0/8"``, ``"127.0.0.1/32"``,
-    ``"*"``); an empty string or list trusts no peer.
+    Returns the normalised entries as strings (``"10.0.0.0/8"``, ``"127.0.0.1/32"``, ``"unix:/run/app.sock"``,
+    ``"*"``); an empty string or list trusts no peer. Raises :class:`Invalid` on anything else.
     """
     import ipaddress  # only when the setting is given
 
-    expected = "IP addresses or CIDR networks (e.g. '127.0.0.1, 10.0.0.0/8'), or '*'"
+    expected = "IP addresses or CIDR networks (e.g. '127.0.0.1, 10.0.0.0/8'), unix:/absolute/path, or '*'"
     if isinstance(value, str):
         items: list[Any] = [part.strip() for part in value.split(",") if part.strip()]
     elif isinstance(value, (list, tuple)):
@@ -113,8 +115,8 @@ def peer_list(value: Any) -> tuple[str, ...]:
         if not isinstance(item, str):
             raise Invalid(expected)
         item = item.strip()
-        if item == "*":
-            out.append("*")
+        if item == "*" or (item.startswith("unix:/") and "\x00" not in item):
+            out.append(item)
             continue
         try:
             out.append(str(ipaddress.ip_network(item, strict=False)))

@@ -239,7 +239,9 @@ class HealthWrapper:
             self._closing.set()
 
     def _full_status(self) -> dict[str, Any]:
-        return {**self.view.status(), "in_flight": self.in_flight}
+        body = {**self.view.status()}
+        body.setdefault("in_flight", self.in_flight)  # a view over several processes gives their sum
+        return body
 
     async def _manage(self, scope: Scope, send: Send) -> None:
         """A request on a management listener: its routes, else 404; never the app."""

@@ -5,7 +5,10 @@ headers are believed only when the immediate peer (``scope["client"]``) is a
 trusted address; the client is then the right-most ``X-Forwarded-For`` entry
 that is not itself a trusted proxy (every entry trusted: the left-most), so a
 client cannot forge its address by sending the header itself. ``*`` trusts every
-peer and takes the left-most entry. Beyond Uvicorn, ``X-Forwarded-Host``
+peer and takes the left-most entry. A peer on a unix socket has no address
+(``client`` is None on both engines): it is trusted under ``*`` (as in Uvicorn, whose
+``*`` trusts every connection) or when the socket it came through, ``scope["server"] ==
+(path, None)``, is named as ``unix:path`` (issue 24: nginx → unix socket). Beyond Uvicorn, ``X-Forwarded-Host``
 (right-most value) replaces the ``Host`` header, and an RFC 7239 ``Forwarded``
 header, when present, is used instead of the ``X-Forwarded-*`` ones: the client
 is the same right-most untrusted ``for=``, with the ``proto=`` and ``host=`` of
@@ -27,12 +30,27 @@ _PAIR = re.compile(r'\s*([!#$%&\'*+.^_`|~0-9A-Za-z-]+)\s*=\s*("(?:[^"\\]|\\.)*"|
 
 
 class TrustedPeers:
-    """Addresses and networks (``"10.0.0.0/8"``, ``"*"``) a proxy header is believed from."""
+    """Addresses, networks and unix sockets (``"10.0.0.0/8"``, ``"unix:/run/app.sock"``, ``"*"``) a proxy
+    header is believed from."""
 
     def __init__(self, peers: tuple[str, ...]) -> None:
         self.everyone = "*" in peers
-        self.networks = [ipaddress.ip_network(p, strict=False) for p in peers if p != "*"]
+        self.sockets = {p.removeprefix("unix:") for p in peers if p.startswith("unix:")}
+        self.networks = [ipaddress.ip_network(p, strict=False) for p in peers if p != "*" and not p.startswith("unix:")]
         self._known: dict[str, bool] = {}
+
+    def trusts(self, scope: Scope) -> bool:
+        """Whether the request's immediate peer is trusted: its address (``client``), or for a peer with
+        none (a unix socket's) the socket it came through (``server``: ``(path, None)``)."""
+        client = scope.get("client")
+        if client:
+            return client[0] in self
+        if self.everyone:
+            return True
+        server = scope.get("server")
+        if not server:
+            return False
+        return server[1] is None and server[0] in self.sockets
 
     def __contains__(self, host: object) -> bool:
         if self.everyone:
@@ -99,8 +117,7 @@ class ProxyHeaders:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] in ("http", "websocket"):
-            client = scope.get("client")
-            if client and client[0] in self.trusted:
+            if self.trusted.trusts(scope):
                 self._apply(scope)
         await self.app(scope, receive, send)
 

@@ -34,7 +34,7 @@ http {{
     server {{
         listen 127.0.0.1:{port};
         location /prefix/ {{
-            proxy_pass http://127.0.0.1:{app}/;
+            proxy_pass http://{upstream}/;
             proxy_set_header Host $host:$server_port;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto https;
@@ -46,14 +46,15 @@ http {{
 
 
 @contextmanager
-def nginx(tmp_path: Path, app_port: int) -> Iterator[int]:
-    """nginx on a free loopback port proxying /prefix/ to the app; stopped (SIGQUIT, then killed) on exit."""
+def nginx(tmp_path: Path, app_port: int, upstream: str = "") -> Iterator[int]:
+    """nginx on a free loopback port proxying /prefix/ to the app (``upstream``, nginx's spelling, e.g.
+    ``unix:/run/app.sock:``; by default 127.0.0.1:app_port); stopped (SIGQUIT, then killed) on exit."""
     binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
     if binary is None:
         pytest.fail("nginx is not installed (apt-get install nginx; .ci/run does)")
     port = free_port()
     conf = tmp_path / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(prefix=tmp_path, port=port, app=app_port))
+    conf.write_text(NGINX_CONF.format(prefix=tmp_path, port=port, upstream=upstream or f"127.0.0.1:{app_port}"))
     process = subprocess.Popen([binary, "-c", str(conf), "-p", str(tmp_path), "-e", str(tmp_path / "error.log")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -58,11 +58,14 @@ class Engine(InProcessServer):
     stops: list[str]
 
     async def serve(self, *, task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED) -> None:
-        self.trigger = trio.Event()
-        if self._stop_requested:
-            self.trigger.set()
-        task_status.started([])
-        await self.trigger.wait()
+        async def on_app_loop() -> None:
+            self.trigger = trio.Event()
+            if self._stop_requested:
+                self.trigger.set()
+            task_status.started([])
+            await self.trigger.wait()
+
+        await self._run_on_app_loop(on_app_loop)  # as the real engines do: the stop is carried there
 
     def _stop_now(self) -> None:
         self.stops.append("stop_now")
@@ -87,7 +90,7 @@ def calls(server: Engine) -> list[str]:
 async def test_a_shutdown_before_serve_is_kept_for_it(autojump_clock: trio.testing.MockClock) -> None:
     server = engine()
     server.shutdown()
-    assert calls(server) == ["listener_closing", "stop_now"] and server.app.draining
+    assert server._stop_requested and calls(server) == []  # carried to the app's loop once it serves
     with trio.fail_after(1):
         await server.serve()  # returns at once: the stop was requested before it began
 
@@ -106,10 +109,14 @@ async def test_a_shutdown_while_serving_closes_the_listener_then_stops_the_serve
 async def test_the_stop_runs_on_the_apps_loop_and_is_requested_at_once() -> None:
     bridge = QueuedBridge()
     server = engine(bridge=bridge)
-    server.shutdown()
-    assert server._stop_requested and calls(server) == []  # a serve starting now sees it
-    bridge.run_pending()
-    assert calls(server) == ["listener_closing", "stop_now"]
+    async with trio.open_nursery() as nursery:
+        await nursery.start(server.serve)
+        server.shutdown()
+        assert server._stop_requested and calls(server) == []  # a serve starting now sees it
+        await trio.testing.wait_all_tasks_blocked()
+        assert calls(server) == []  # asked on the app's loop, not yet run there
+        bridge.run_pending()
+        assert calls(server) == ["listener_closing", "stop_now"]
 
 
 async def test_bind_reports_the_management_listeners_before_serving(tmp_path: Path) -> None:

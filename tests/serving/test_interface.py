@@ -41,6 +41,9 @@ class Follows(FakeServer):
     def view_changed(self) -> None:
         pass
 
+    async def view_delivered(self) -> None:
+        pass
+
 
 class Lists(FakeServer):
     def workers(self) -> list[dict[str, Any]]:

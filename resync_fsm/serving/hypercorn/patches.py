@@ -8,21 +8,32 @@ test instead of silently undoing a patch.
 
 - ``H2Protocol.handle``: HTTP/2 send buffers released on close (a descriptor leak).
 - ``parse_socket_addr`` (asyncio and trio TCP servers): ``scope["server"]`` on a unix socket.
-- ``hypercorn.trio.run.TCPServer``: connections tracked, so a forced stop can cut them.
+- ``TCPServer`` (asyncio and trio runs): connections tracked, so a forced stop can cut them (trio) and a
+  stop waits for the requests they have not read yet.
+- ``WorkerContext`` (asyncio and trio runs): ``terminated`` (idle connections close) waits until every
+  connection has read its first request (issue 24: a restart on a handed-over socket loses none).
 - ``H11Protocol._check_protocol``: ``Upgrade: h2c`` refused, only once a server has ``h2c = false``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import weakref
 from typing import Any
 
-__all__ = ["H2C_ATTRIBUTE", "abort_trio_connections", "install"]
+import anyio
+import anyio.lowlevel
+
+from ..patches import HEARD_GRACE
+
+__all__ = ["H2C_ATTRIBUTE", "abort_asyncio_connections", "abort_trio_connections", "install", "until_requests_read"]
 
 H2C_ATTRIBUTE = "resync_fsm_h2c"  # on a hypercorn Config: False refuses Upgrade: h2c
 
-_open: weakref.WeakSet[Any] = weakref.WeakSet()  # hypercorn.trio connections still open
+_open: weakref.WeakSet[Any] = weakref.WeakSet()  # hypercorn connections still open (both runs)
+UNREAD = "resync_fsm_unread"  # on a tracked TCPServer: true until its protocol has read a request
+ABORTED = "resync_fsm_aborted"  # on a tracked asyncio TCPServer: cut by abort_asyncio_connections()
 
 
 def install(*, h2c: bool = True) -> None:
@@ -31,7 +42,8 @@ def install(*, h2c: bool = True) -> None:
     is false)."""
     _release_buffers_on_close()
     _name_unix_sockets()
-    _track_trio_connections()
+    _track_connections()
+    _gate_termination()
     if not h2c:
         _refuse_h2c()
 
@@ -92,27 +104,96 @@ def _name_unix_sockets() -> None:
         module.parse_socket_addr = _marked(parse_socket_addr, original)  # type: ignore[attr-defined]
 
 
-def _track_trio_connections() -> None:
-    """Make ``hypercorn.trio`` record every connection it serves, for :func:`abort_trio_connections`.
+def _track_connections() -> None:
+    """Make Hypercorn's runs (asyncio and trio) record every connection they serve, and whether its
+    protocol has read a request yet (``Updated``, idle or not, is the protocol's first word after one).
 
     Upstream: Hypercorn's trio ``TCPServer.protocol_send`` shields ``send_all`` from cancellation, so a
     client that never reads a large response blocks its connection task forever, and with it the
-    nursery, the runner and the process (issue "every stop bounded").
+    nursery, the runner and the process (issue "every stop bounded": :func:`abort_trio_connections`);
+    and neither run tells a connection that has read nothing yet from an idle one
+    (:func:`until_requests_read`).
     """
-    from hypercorn.trio import run
+    from hypercorn.asyncio import run as on_asyncio
+    from hypercorn.events import Updated
+    from hypercorn.trio import run as on_trio
 
-    base = run.TCPServer  # type: ignore[attr-defined]
-    if getattr(base, "_resync_fsm", False):
-        return
+    for module in (on_asyncio, on_trio):
+        base = module.TCPServer
+        if getattr(base, "_resync_fsm", False):
+            continue
 
-    class TrackedTCPServer(base):  # type: ignore[misc,valid-type]
-        _resync_fsm = True
+        class TrackedTCPServer(base):  # type: ignore[misc,valid-type]
+            _resync_fsm = True
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            _open.add(self)
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                setattr(self, UNREAD, True)
+                if hasattr(self, "writer"):  # asyncio: made in the connection's own task
+                    self.resync_fsm_task = asyncio.current_task()
+                _open.add(self)
 
-    run.TCPServer = TrackedTCPServer  # type: ignore[attr-defined]
+            async def run(self) -> None:
+                try:
+                    await super().run()
+                except asyncio.CancelledError:
+                    if not getattr(self, ABORTED, False):
+                        raise  # aborted: ends quietly (CPython 3.11's start_server logs a cancelled one)
+
+            async def protocol_send(self, event: Any) -> None:
+                if isinstance(event, Updated):
+                    setattr(self, UNREAD, False)
+                await super().protocol_send(event)
+
+        module.TCPServer = TrackedTCPServer  # type: ignore[attr-defined]
+
+
+async def until_requests_read(context: object) -> None:
+    """Until every open connection of ``context`` (a Hypercorn ``WorkerContext``) has read a request, at
+    most :data:`~resync_fsm.serving.patches.HEARD_GRACE` seconds; on asyncio or trio (anyio). Two
+    checkpoints first: a connection just accepted has its task (and its ``TCPServer``) started."""
+    await anyio.lowlevel.checkpoint()
+    await anyio.lowlevel.checkpoint()
+    with anyio.move_on_after(HEARD_GRACE):
+        while any(c.context is context and getattr(c, UNREAD) for c in list(_open)):  # noqa: ASYNC110
+            await anyio.sleep(0.005)  # Hypercorn has no event to wait on; bounded
+
+
+def _gate_termination() -> None:
+    """Hypercorn's ``terminated`` is set only once every connection has read its first request.
+
+    Upstream: at a stop Hypercorn's runs set ``WorkerContext.terminated`` as soon as their listeners
+    stop accepting (trio: ``serve_listeners`` cancelled; asyncio: just before ``Server.close()``), and
+    every connection idle then closes at once (``TCPServer._idle_timeout``), one just accepted whose
+    request sits unread in its socket included: the client gets an empty reply or a reset (issue 24:
+    a restart on a handed-over socket). The wrapped ``terminated.set()`` first awaits
+    :func:`until_requests_read`; a cancelled wait still sets it.
+    """
+    from hypercorn.asyncio import run as on_asyncio
+    from hypercorn.trio import run as on_trio
+
+    for module in (on_asyncio, on_trio):
+        base = module.WorkerContext
+        if getattr(base, "_resync_fsm", False):
+            continue
+
+        class GatedWorkerContext(base):  # type: ignore[misc,valid-type]
+            _resync_fsm = True
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                terminated, context = self.terminated, self
+                set_now = terminated.set
+
+                async def set_when_read() -> None:
+                    try:
+                        await until_requests_read(context)
+                    finally:
+                        await set_now()
+
+                terminated.set = set_when_read
+
+        module.WorkerContext = GatedWorkerContext  # type: ignore[attr-defined]
 
 
 def abort_trio_connections() -> int:
@@ -126,6 +207,22 @@ def abort_trio_connections() -> int:
             sock.close()
             closed += 1
     return closed
+
+
+def abort_asyncio_connections() -> int:
+    """Cut every open ``hypercorn.asyncio`` connection (transport aborted, task and app tasks cancelled,
+    ending quietly); returns how many. Upstream: a cancelled ``worker_serve`` still waits for its
+    connections' tasks, which nothing cancels; CPython 3.11's ``start_server`` logs a traceback for a
+    connection task that ends cancelled (its callback's ``task.exception()`` raises)."""
+    cut = 0
+    for connection in list(_open):
+        task = getattr(connection, "resync_fsm_task", None)
+        if task is not None and not task.done():
+            setattr(connection, ABORTED, True)
+            connection.writer.transport.abort()
+            task.cancel()
+            cut += 1
+    return cut
 
 
 def _refuse_h2c() -> None:

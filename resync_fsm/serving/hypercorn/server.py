@@ -80,8 +80,8 @@ class HypercornServer(InProcessServer):
         public, management = self._bind()
         sockets, urls = merged(public, management), urls_of(public)
         try:
-            await self.bridge.run(partial(self._serve_on_app_loop, sockets,
-                                          lambda: self.bridge.to_trio(partial(task_status.started, urls))))
+            await self._run_on_app_loop(partial(self._serve_on_app_loop, sockets,
+                                              lambda: self.bridge.to_trio(partial(task_status.started, urls))))
         finally:
             close_all(sockets)
 
@@ -114,9 +114,12 @@ class HypercornServer(InProcessServer):
 
     def abort(self) -> None:
         """Cut every connection at once (a forced stop): on trio, Hypercorn's shielded writes to a
-        client that does not read would otherwise never end (:func:`.patches.abort_trio_connections`)."""
+        client that does not read would otherwise never end (:func:`.patches.abort_trio_connections`);
+        on asyncio/uvloop its cancelled serve would wait for them (:func:`.patches.abort_asyncio_connections`)."""
         if self.bridge.loop_name == "trio":
             patches.abort_trio_connections()
+        else:
+            patches.abort_asyncio_connections()
 
     def _worker_serve(self) -> Callable[..., Awaitable[None]]:
         if self.bridge.loop_name == "trio":

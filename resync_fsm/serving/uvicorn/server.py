@@ -122,8 +122,8 @@ class UvicornServer(InProcessServer):
         public, management = self._bind()
         sockets, urls = merged(public, management), urls_of(public)
         try:
-            await self.bridge.run(partial(self._serve_on_app_loop, sockets.sockets,
-                                          lambda: self.bridge.to_trio(partial(task_status.started, urls))))
+            await self._run_on_app_loop(partial(self._serve_on_app_loop, sockets.sockets,
+                                              lambda: self.bridge.to_trio(partial(task_status.started, urls))))
         finally:
             close_all(sockets)
 

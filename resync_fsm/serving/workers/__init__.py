@@ -4,11 +4,12 @@
 - :mod:`.generations` — a reload (SIGHUP) and a recycle (``max_requests``), capacity kept
 - :mod:`.crash_loop` — replacement backoff, crash-loop detection, recycling limits
 - :mod:`.process` — one worker process as the supervisor sees it
+- :mod:`.heartbeat` — the heartbeat, and the view delivered to every worker before anything says ready
 - :mod:`.channel` — the supervisor ↔ worker channel
 - :mod:`.child` — what a worker process does (its entry point: :mod:`resync_fsm.worker`)
-- :mod:`.patches` — the worker's change to its asyncio loop (what it accepted)
 
-Each worker serves with an in-process engine, selected again by
+Each worker serves with an in-process engine (which knows what it accepted:
+:mod:`resync_fsm.serving.patches`), selected again by
 :func:`resync_fsm.serving.engines.engine_for`; this package imports no other engine.
 """
 

@@ -6,7 +6,7 @@ the runner's is (:func:`resync_fsm.serving.compose`: a fresh import of the app, 
 health wrapper, the in-process engine) on the listeners the supervisor bound
 (``fd://N``, inherited), the app's lifespan, until the supervisor says ``drain``
 (the service stops) or ``retire`` (recycled or reloaded: it stops accepting and
-answers every connection it had accepted first, see :mod:`.patches`). Its settings
+answers every connection it had accepted first, see :mod:`..patches`). Its settings
 arrive pickled on stdin (validated once, by the supervisor's process; the app's
 ``get_validated_settings()`` returns them), with the channel's descriptor (:mod:`.channel`). Its health endpoints answer
 from the lifecycle state the supervisor sends: no worker decides readiness
@@ -32,25 +32,34 @@ from ...settings.model import Settings
 from ...web.asgi import ASGIApp
 from ..compose import Serving, compose
 from ..counting import RequestCounter
+from ..in_process import InProcessServer
+from ..patches import AcceptedConnections, until_closed
 from .channel import Channel
-from .patches import AcceptedConnections, until_closed
+from .counts import RequestTable
 
 __all__ = ["RequestCounter", "SharedView", "serve"]
 
 log = get_logger("resync_fsm.worker")
 
-ACCEPTED_SETTLE = 0.2  # seconds between closing the listener and the engine's drain at a stop (.patches)
+ACCEPTED_SETTLE = 0.2  # seconds between closing the listener and the engine's drain at a stop (..patches)
 
 
 class SharedView:
-    """The :class:`~resync_fsm.web.view.HealthView` of a worker: the supervisor's last word."""
+    """The :class:`~resync_fsm.web.view.HealthView` of a worker: the supervisor's last word, with every
+    worker's request counts (``requests``, ``in_flight``, and the sum of the latter as the document's
+    ``in_flight``) read from the shared ``table`` (:mod:`.counts`) when there is one."""
 
-    def __init__(self, view: dict[str, Any], generation: int) -> None:
-        self.generation = generation
+    def __init__(self, view: dict[str, Any], generation: int, table: RequestTable | None = None) -> None:
+        self.generation, self.table = generation, table
         self.update(view)
 
     def update(self, view: dict[str, Any]) -> None:
-        """Take the parent's latest lifecycle view (state, readiness, status)."""
+        """Take the parent's lifecycle view (state, readiness, status), unless it is older (``seq``) than
+        the one held: views sent by concurrent tasks may arrive out of order."""
+        seq = int(view.get("seq", 0))
+        if seq and seq < getattr(self, "seq", 0):
+            return
+        self.seq = seq
         self._live = (bool(view["live"][0]), str(view["live"][1]))
         self._ready = (bool(view["ready"][0]), str(view["ready"][1]))
         self._status: dict[str, Any] = view["status"]
@@ -70,7 +79,14 @@ class SharedView:
 
     def status(self) -> dict[str, Any]:
         """The parent's ``/status`` document, with this worker's pid and generation."""
-        return {**self._status, "worker": {"pid": os.getpid(), "generation": self.generation}}
+        status = {**self._status, "worker": {"pid": os.getpid(), "generation": self.generation}}
+        if self.table is not None and isinstance(status.get("workers"), list):
+            counted = self.table.by_pid()
+            status["workers"] = [{**w, "requests": max(w.get("requests", 0), counted.get(w.get("pid"), (0, 0))[0]),
+                                  "in_flight": counted.get(w.get("pid"), (0, w.get("in_flight", 0)))[1]}
+                                 for w in status["workers"]]
+            status["in_flight"] = sum(w["in_flight"] for w in status["workers"])  # every worker's
+        return status
 
 
 class _Child:
@@ -80,9 +96,11 @@ class _Child:
     def __init__(self, spec: dict[str, Any]) -> None:
         self.settings: Settings = spec["settings"]
         self.channel = Channel(socket.socket(fileno=spec["channel"]))
-        self.view = SharedView(spec["view"], spec["generation"])
+        counts = spec.get("counts")
+        self.table: RequestTable | None = RequestTable(counts[0]) if counts else None
+        self.cell: int = counts[1] if counts else 0
+        self.view = SharedView(spec["view"], spec["generation"], self.table)
         self.limit: int = spec["limit"]
-        self.accepted = AcceptedConnections() if self.settings.server.loop != "trio" else None
         self.recycle = trio.Event()
         self.served = trio.Event()
         self.faults: list[BaseException] = []
@@ -92,7 +110,8 @@ class _Child:
     def count(self, app: ASGIApp) -> ASGIApp:
         """Wrap the loaded app with this worker's request counter (``max_requests``)."""
         token = trio.lowlevel.current_trio_token()
-        self.counter = RequestCounter(app, self.limit, lambda: token.run_sync_soon(self.recycle.set))
+        self.counter = RequestCounter(app, self.limit, lambda: token.run_sync_soon(self.recycle.set),
+                                      self.table, self.cell)
         return self.counter
 
     @property
@@ -100,6 +119,12 @@ class _Child:
         """This worker's serving, once :meth:`run` composed it."""
         assert self._serving is not None, "not composed yet"
         return self._serving
+
+    @property
+    def accepted(self) -> AcceptedConnections | None:
+        """What the in-process server accepted (asyncio/uvloop; None on trio), once serving."""
+        server = self.serving.server
+        return server.accepted if isinstance(server, InProcessServer) else None
 
     @property
     def requests(self) -> int:
@@ -114,8 +139,6 @@ class _Child:
 
     async def run(self) -> None:
         """Serve until told to drain (or the supervisor is gone)."""
-        if self.accepted is not None:
-            self.accepted.install()
         self._serving = compose(self.settings, self.view, self.fault, wrap_app=self.count)
         async with trio.open_nursery() as nursery:
             urls = await nursery.start(self._serve)
@@ -159,7 +182,7 @@ class _Child:
         return None
 
     async def _stop_accepting(self, told: str | None) -> None:
-        """Stop accepting first: what was accepted has its request read (:mod:`.patches`)."""
+        """Stop accepting first: what was accepted has its request read (:mod:`..patches`)."""
         accepted = self.accepted
         if accepted is None:
             return

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+import trio
+
 from ...logs import get_logger
 from .process import Worker
 
@@ -34,6 +36,8 @@ class Pool(Protocol):
     def view_changed(self) -> None:
         """Tell every worker the view (``/status``) changed."""
         ...
+    reload_queued: bool  # a SIGHUP arrived during a reload: one more follows it
+    reload_ended: trio.Event  # set when the reload under way ends
 
     def start(self, slot: int, generation: int | None = None) -> Worker:
         """Start a supervised worker in ``slot``."""
@@ -47,29 +51,47 @@ log = get_logger("resync_fsm.workers")
 
 
 async def reload(pool: Pool) -> None:
-    """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it)."""
-    if pool.reloading or pool.stopping or not pool.started:
-        log.warning("reload_ignored", reason="a reload is under way" if pool.reloading else "not serving")
+    """SIGHUP: start a new generation; once all of it serves, drain the old one (else keep it). One
+    arriving during a reload is queued and runs once that one ended (returning when it has, so that
+    systemd hears ``READY=1`` after it): SIGHUPs are not lost, nor do they pile up (a third, with one
+    queued, is already covered by the queued one: logged and ignored)."""
+    if pool.stopping or not pool.started:
+        log.warning("reload_ignored", reason="not serving")
         return
-    pool.reloading = True
-    try:
-        generation = pool.generation + 1
-        log.info("reload_started", generation=generation, workers=pool.size)
-        new = [pool.start(slot, generation) for slot in range(pool.size)]
-        dead = await wait_ready(pool, new)
-        if dead is not None:
-            discard(new)
-            if pool.stopping:  # a stop arrived: the new generation was discarded, it did not fail
-                log.info("reload_abandoned", generation=generation, reason="the service is stopping")
-                return
-            _failed(pool, generation, dead)
+    if pool.reloading:
+        if pool.reload_queued:
+            log.warning("reload_ignored", reason="a reload is under way and one more is queued")
             return
-        old, pool.current, pool.generation = pool.current, new, generation
-        await retire(old)
-        log.info("reload_finished", generation=generation, pids=[w.pid for w in new])
-        _outcome(pool, generation, None)
+        pool.reload_queued = True
+        log.info("reload_queued", reason="a reload is under way: this one follows it")
+        await pool.reload_ended.wait()
+        pool.reload_queued = False
+        if pool.stopping:
+            return
+    pool.reloading, pool.reload_ended = True, trio.Event()
+    try:
+        await _new_generation(pool)
     finally:
         pool.reloading = False
+        pool.reload_ended.set()
+
+
+async def _new_generation(pool: Pool) -> None:
+    generation = pool.generation + 1
+    log.info("reload_started", generation=generation, workers=pool.size)
+    new = [pool.start(slot, generation) for slot in range(pool.size)]
+    dead = await wait_ready(pool, new)
+    if dead is not None:
+        discard(new)
+        if pool.stopping:  # a stop arrived: the new generation was discarded, it did not fail
+            log.info("reload_abandoned", generation=generation, reason="the service is stopping")
+            return
+        _failed(pool, generation, dead)
+        return
+    old, pool.current, pool.generation = pool.current, new, generation
+    await retire(old)
+    log.info("reload_finished", generation=generation, pids=[w.pid for w in new])
+    _outcome(pool, generation, None)
 
 
 def _failed(pool: Pool, generation: int, dead: Worker) -> None:

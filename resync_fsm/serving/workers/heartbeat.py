@@ -1,33 +1,49 @@
-"""The supervisor's heartbeat (issue 17): a ping to every worker each second (or a third of the timeout),
-and a serving worker whose answers stopped for ``server.worker_heartbeat_timeout`` killed, as Gunicorn's
-``--timeout`` kills a worker whose loop is blocked."""
+"""The supervisor's heartbeat and view delivery (:mod:`.pool`): each ping carries the runner's view, and a
+worker applies the view before it answers the ping, so a ``pong`` of n says it holds view n or a later one.
+
+- :func:`beat`: every ``min(1, worker_heartbeat_timeout / 3)`` s a ping to every worker; one serving
+  worker unheard for ``worker_heartbeat_timeout`` s is killed (the pool replaces it).
+- :func:`deliver_view`: a ping now, then wait until every serving worker answered it: what the pool's
+  ``view_delivered()`` does before anything says ready (issue 24).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import trio
 
 from ...logs import get_logger
-from .process import Worker
 
-__all__ = ["heartbeat"]
+if TYPE_CHECKING:
+    from .pool import WorkerPool
+
+__all__ = ["beat", "deliver_view"]
 
 log = get_logger("resync_fsm.workers")
 
 
-async def heartbeat(unanswered: float, live: Iterable[Worker], ping: Callable[[int], None]) -> None:
-    """Every ``min(1, unanswered / 3)`` seconds: kill each worker of ``live`` that serves, is not retiring,
-    and was last heard from more than ``unanswered`` seconds ago (trio's clock), then ``ping(n)`` (the
-    ``n``-th ping, sent with the view to every worker). Runs until cancelled."""
-    count, timeout = 0, unanswered
+async def beat(pool: WorkerPool) -> None:
+    """Ping every worker with the current view, forever; kill the serving ones that stopped answering."""
+    timeout = pool.settings.server.worker_heartbeat_timeout
     while True:
         await trio.sleep(min(1.0, timeout / 3))
-        count += 1
+        pool.ping += 1
         now = trio.current_time()
-        for worker in list(live):
+        for worker in list(pool.live):
             if worker.ready.is_set() and not worker.retiring and now - worker.last_heard > timeout:
                 log.warning("worker_unresponsive", pid=worker.pid, timeout=timeout, action="killing it")
                 worker.failed = f"no heartbeat answer for {timeout:g} s (server.worker_heartbeat_timeout)"
                 worker.kill()
-        ping(count)
+        pool.start_soon(pool.broadcast, {"ping": pool.ping, "view": pool.view_message()})
+
+
+async def deliver_view(pool: WorkerPool) -> None:
+    """Send the view with a ping to every worker; return once every serving one has answered it, at most
+    ``worker_heartbeat_timeout`` s (one that does not answer is :func:`beat`'s to kill)."""
+    pool.ping += 1
+    ping = pool.ping
+    await pool.broadcast({"ping": ping, "view": pool.view_message()})
+    with trio.move_on_after(pool.settings.server.worker_heartbeat_timeout):
+        await pool.until(lambda: all(w.pong >= ping or w.exited.is_set() or not w.ready.is_set()
+                                     for w in pool.current))

@@ -18,7 +18,7 @@ and every heartbeat carries it to every worker, whose ``/readyz`` answers from i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import trio
@@ -30,10 +30,10 @@ from ...web.health import HealthWrapper
 from ...web.view import HealthView
 from ..binding import Listeners, bind_all, close_all, socket_options, urls_of
 from ..interface import OnFault
-from . import generations, watching
+from . import generations, heartbeat, watching
+from .counts import shared_table
 from .crash_loop import CrashLoop, recycle_limit
-from .heartbeat import heartbeat
-from .process import Worker, describe_exit, first_of, worker_settings
+from .process import Worker, describe_exit, first_of, reap, worker_settings
 
 __all__ = ["EXIT_ALLOWANCE", "WorkerPool"]
 
@@ -62,12 +62,15 @@ class WorkerPool:
         self.restarts = [0] * self.size
         self._stop, self.stopping, self.started, self.reloading = trio.Event(), False, False, False
         self.last_reload: dict[str, Any] | None = None
+        self.reload_queued, self.reload_ended = False, trio.Event()
+        self.table, self._view_seq = shared_table(), 0
         self._error: StartupError | None = None
         self._wake = trio.Event()
         self._nursery: trio.Nursery | None = None
         self._fds: list[int] = []
         self._sockets = Listeners()
         self._child_settings = settings
+        self.ping = 0  # the last heartbeat (or view delivery) sent
 
     @property
     def drain_budget(self) -> float:
@@ -90,7 +93,7 @@ class WorkerPool:
                 self.started = True
                 log.info("workers_serving", workers=self.size, pids=[w.pid for w in self.current])
                 task_status.started(urls_of(sockets))
-                nursery.start_soon(heartbeat, self.settings.server.worker_heartbeat_timeout, self.live, self._ping_all)
+                nursery.start_soon(heartbeat.beat, self)
                 if self.settings.server.reload:
                     nursery.start_soon(watching.reload_on_change, self, watching.changes(self.settings.server))
                 await self._stop.wait()
@@ -99,7 +102,7 @@ class WorkerPool:
         finally:
             self._nursery = None  # closed: nothing more to tell the workers
             with trio.CancelScope(shield=True):
-                await self._reap(self.live)
+                await reap(self.live, EXIT_ALLOWANCE * 4)
             close_all(sockets)
 
     def shutdown(self) -> None:
@@ -110,11 +113,16 @@ class WorkerPool:
     def view_changed(self) -> None:
         """The runner's state or readiness may have changed: tell every worker now."""
         if self._nursery is not None and not self._stop.is_set():
-            self._nursery.start_soon(self._broadcast, {"view": self._view()})
+            self._nursery.start_soon(self.broadcast, {"view": self.view_message()})
+
+    async def view_delivered(self) -> None:
+        """Every serving worker holds the runner's current view (:func:`.heartbeat.deliver_view`)."""
+        await heartbeat.deliver_view(self)
 
     def workers(self) -> list[dict[str, Any]]:
         """Every worker process, for ``/status`` (see :meth:`Worker.as_status`)."""
-        return [w.as_status(self.restarts[w.slot]) for w in sorted(self.live, key=lambda w: (w.slot, w.generation))]
+        counted, order = self.table.by_pid() if self.table is not None else {}, sorted(self.live, key=Worker.order)
+        return [w.as_status(self.restarts[w.slot], counted) for w in order]
 
     async def reload(self) -> None:
         """SIGHUP (or a change, with ``server.reload``): start a new generation; once all of it serves,
@@ -124,6 +132,11 @@ class WorkerPool:
     def reload_status(self) -> dict[str, Any] | None:
         """The last reload's outcome for ``/status`` (generation, ok, error, at, serving_generation)."""
         return self.last_reload
+
+    def start_soon(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+        """``fn(*args)`` in the pool's nursery (while it serves)."""
+        assert self._nursery is not None
+        self._nursery.start_soon(fn, *args)
 
     # --- workers -----------------------------------------------------------------
     def start(self, slot: int, generation: int | None = None) -> Worker:
@@ -139,7 +152,7 @@ class WorkerPool:
     async def _run(self, worker: Worker) -> None:
         """Spawn ``worker``, read its messages until its channel closes, reap it, act on its exit."""
         try:
-            await worker.spawn(self._child_settings, self._fds, self._view())
+            await worker.spawn(self._child_settings, self._fds, self.view_message(), self.table)
         except OSError as exc:
             worker.failed = f"cannot start a worker process: {exc}"
         if worker.channel is not None:
@@ -152,6 +165,9 @@ class WorkerPool:
                     self._notify()
                     self.view_changed()  # /status lists it
                 worker.requests = message.get("requests", message.get("recycle", worker.requests))
+                if "pong" in message:
+                    worker.pong = max(worker.pong, message["pong"])
+                    self._notify()
                 if "recycle" in message:
                     self._nursery.start_soon(generations.recycle, self, worker)
                 worker.failed = message.get("failed", worker.failed)
@@ -203,21 +219,22 @@ class WorkerPool:
         worker.kill()
 
     # --- the heartbeat, the view, the drain ----------------------------------------
-    def _view(self) -> dict[str, Any]:
-        return {"live": list(self.view.live()), "ready": list(self.view.ready()), "status": self.view.status()}
+    def view_message(self) -> dict[str, Any]:
+        """The runner's view as the workers get it (``live``, ``ready``, ``status``), numbered (``seq``): a
+        worker ignores one older than the last it applied (broadcasts are sent by concurrent tasks)."""
+        self._view_seq += 1
+        return {"seq": self._view_seq, "live": list(self.view.live()), "ready": list(self.view.ready()),
+                "status": self.view.status()}
 
-    async def _broadcast(self, message: dict[str, Any]) -> None:
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        """Send ``message`` to every live worker."""
         for worker in list(self.live):
             if worker.channel is not None:
                 await worker.channel.send(message)
 
-    def _ping_all(self, ping: int) -> None:
-        assert self._nursery is not None
-        self._nursery.start_soon(self._broadcast, {"ping": ping, "view": self._view()})
-
     async def _drain_all(self) -> None:
         server = self.settings.server
-        await self._broadcast({"view": self._view(), "drain": True})
+        await self.broadcast({"view": self.view_message(), "drain": True})
         close_all(self._sockets)  # once the workers close theirs, connections are refused (as in-process)
         for worker in list(self.live):
             if not worker.ready.is_set():
@@ -226,14 +243,6 @@ class WorkerPool:
             await self.until(lambda: not self.live)
         if self.live:
             log.warning("workers_killed", pids=[w.pid for w in self.live], reason="past the drain budget")
-
-    async def _reap(self, workers: Iterable[Worker]) -> None:
-        """Kill what still runs and wait for it, bounded (cancelled or past the budget)."""
-        with trio.move_on_after(EXIT_ALLOWANCE * 4):
-            for worker in list(workers):
-                worker.kill()
-                if worker.process is not None:
-                    await worker.process.wait()
 
     def _notify(self) -> None:
         self._wake.set()

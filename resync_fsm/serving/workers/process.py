@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -22,8 +23,9 @@ import trio
 
 from ...settings.model import Parsed, ServerSettings, Settings
 from .channel import Channel
+from .counts import RequestTable
 
-__all__ = ["Worker", "describe_exit", "first_of", "worker_settings"]
+__all__ = ["Worker", "describe_exit", "first_of", "reap", "worker_settings"]
 
 
 def worker_settings(settings: Settings, fds: list[int]) -> Settings:
@@ -57,6 +59,7 @@ class Worker:
     started_wall: float = attrs.field(factory=time.time)
     last_heard: float = 0.0  # trio clock: the last message from it
     requests: int = 0
+    pong: int = 0  # the last heartbeat (or view delivery) it answered: it holds that view or a later one
     retiring: bool = False  # told to drain (recycled, reloaded, stopping): its exit is expected
     recycling: bool = False
     failed: str | None = None  # the worker's own line on why it could not start or serve
@@ -69,15 +72,22 @@ class Worker:
         """The worker's process id, once started."""
         return self.process.pid if self.process is not None else None
 
-    async def spawn(self, settings: Settings, fds: list[int], view: dict[str, Any]) -> None:
-        """Start the process; it inherits ``fds`` and gets ``settings`` and the first ``view`` on stdin."""
+    async def spawn(self, settings: Settings, fds: list[int], view: dict[str, Any],
+                    table: RequestTable | None = None) -> None:
+        """Start the process; it inherits ``fds`` (and ``table``'s, with a cell of its own) and gets
+        ``settings`` and the first ``view`` on stdin."""
         mine, theirs = socket.socketpair()
+        cell = table.claim() if table is not None else None
         try:
             spec = {"settings": settings, "channel": theirs.fileno(), "generation": self.generation,
-                    "limit": self.limit, "view": view}
+                    "limit": self.limit, "view": view,
+                    "counts": (table.fd, cell) if table is not None else None}
+            inherited = (table.fd,) if table is not None else ()
             self.process = await trio.lowlevel.open_process(
                 [sys.executable, "-m", "resync_fsm.worker"], stdin=subprocess.PIPE,
-                pass_fds=(*fds, theirs.fileno()), env=_child_env())
+                pass_fds=(*fds, *inherited, theirs.fileno()), env=_child_env())
+            if table is not None and cell is not None:
+                table.own(cell, self.process.pid)
         except BaseException:
             mine.close()
             raise
@@ -92,6 +102,10 @@ class Worker:
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass  # it died at once: its exit says why
 
+    def order(self) -> tuple[int, int]:
+        """The sort key of ``/status``'s list: slot, then generation."""
+        return self.slot, self.generation
+
     def kill(self) -> None:
         """SIGKILL, unless it has exited."""
         if self.process is not None and self.process.returncode is None:
@@ -103,9 +117,14 @@ class Worker:
             return "retiring"
         return "serving" if self.ready.is_set() else "starting"
 
-    def as_status(self, restarts: int) -> dict[str, Any]:
-        """``{"pid", "generation", "slot", "state", "uptime" (s), "requests", "restarts"}`` for ``/status``."""
-        return {"pid": self.pid, "generation": self.generation, "slot": self.slot, "state": self.state(),
+    def as_status(self, restarts: int, counted: dict[int, tuple[int, int]]) -> dict[str, Any]:
+        """``{"pid", "generation", "slot", "state", "uptime" (s), "requests", "in_flight", "restarts"}`` for
+        ``/status``; ``counted``: the shared table's ``(requests, in_flight)`` by pid (:mod:`.counts`), fresher
+        than the heartbeat's (without it, ``in_flight`` is 0)."""
+        requests, in_flight = counted.get(self.pid or 0, (0, 0))
+        self.requests = max(self.requests, requests)
+        return {"in_flight": in_flight if self.process is not None and self.process.returncode is None else 0,
+                "pid": self.pid, "generation": self.generation, "slot": self.slot, "state": self.state(),
                 "uptime": round(time.time() - self.started_wall, 3), "requests": self.requests,
                 "restarts": restarts}
 
@@ -114,6 +133,15 @@ def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("NOTIFY_SOCKET", None)  # the supervisor speaks to systemd; NotifyAccess=main
     return env
+
+
+async def reap(workers: Iterable[Worker], within: float) -> None:
+    """Kill what still runs of ``workers`` and wait for it, at most ``within`` seconds."""
+    with trio.move_on_after(within):
+        for worker in list(workers):
+            worker.kill()
+            if worker.process is not None:
+                await worker.process.wait()
 
 
 async def first_of(*events: trio.Event) -> None:

@@ -9,6 +9,7 @@ import socket
 from typing import Any
 
 import h11
+import hypercorn.asyncio.run as _asyncio_run
 import hypercorn.asyncio.tcp_server as _asyncio_tcp
 import hypercorn.trio.run as _trio_run
 import hypercorn.trio.tcp_server as _trio_tcp
@@ -19,6 +20,7 @@ from hypercorn.protocol.h11 import H11Protocol
 from resync_fsm.serving.hypercorn import patches
 
 # the modules whose attributes the patches rebind (names they do not export: read as Any)
+asyncio_run: Any = _asyncio_run
 asyncio_tcp: Any = _asyncio_tcp
 trio_tcp: Any = _trio_tcp
 trio_run: Any = _trio_run
@@ -31,12 +33,15 @@ def _original(fn: Any) -> Any:
 
 def test_install_applies_every_patch_once() -> None:
     patches.install(h2c=False)
-    wrapped = [H2Protocol.handle, asyncio_tcp.parse_socket_addr, trio_tcp.parse_socket_addr, trio_run.TCPServer,
-               H11Protocol._check_protocol]
+    def every() -> list[Any]:
+        return [H2Protocol.handle, asyncio_tcp.parse_socket_addr, trio_tcp.parse_socket_addr, trio_run.TCPServer,
+                asyncio_run.TCPServer, trio_run.WorkerContext, asyncio_run.WorkerContext, H11Protocol._check_protocol]
+
+    wrapped = every()
     assert all(getattr(w, "_resync_fsm", False) for w in wrapped)
     patches.install(h2c=False)  # idempotent: nothing wrapped twice
-    assert [H2Protocol.handle, asyncio_tcp.parse_socket_addr, trio_tcp.parse_socket_addr, trio_run.TCPServer,
-            H11Protocol._check_protocol] == wrapped
+    assert every() == wrapped
+    assert not getattr(trio_run.TCPServer.__mro__[1], "_resync_fsm", False)
     assert not getattr(_original(H2Protocol.handle), "_resync_fsm", False)
 
 
@@ -84,3 +89,36 @@ def test_hypercorn_still_switches_to_http2_on_upgrade_h2c() -> None:
     assert "h2c" in inspect.getsource(check)
     request = h11.Request(method="GET", target="/", headers=[(b"host", b"x")], http_version="1.1")
     assert (request.method, request.target, request.http_version) == (b"GET", b"/", b"1.1")
+
+
+def test_a_stop_still_closes_every_idle_connection_at_terminated_upstream() -> None:
+    """Upstream (why ``terminated`` is gated, issue 24): both runs set ``context.terminated`` at a stop
+    (asyncio: before ``Server.close()``), an idle connection's ``_idle_timeout`` closes it once
+    ``terminated`` is set, a new connection starts idle, and HTTP/1.1 says ``Updated(idle=False)`` when
+    it has read a request (what marks a tracked connection read); ``WorkerContext`` and ``TCPServer``
+    are looked up by name in each run module."""
+    for run, tcp in ((asyncio_run, asyncio_tcp), (trio_run, trio_tcp)):
+        serve = inspect.getsource(run.worker_serve)
+        assert "await context.terminated.set()" in serve and "WorkerContext(" in serve
+        assert "context.terminated.wait()" in inspect.getsource(tcp.TCPServer._idle_timeout)
+        assert "self.idle_task.restart" in inspect.getsource(tcp.TCPServer.run)
+        assert "self.context = context" in inspect.getsource(tcp.TCPServer.__init__)
+    asyncio_serve = inspect.getsource(asyncio_run.worker_serve)
+    assert asyncio_serve.index("terminated.set()") < asyncio_serve.index("server.close()")
+    assert "await self.send(Updated(idle=False))" in inspect.getsource(H11Protocol._handle_events)
+
+
+def test_a_cancelled_asyncio_serve_still_waits_for_its_connections_upstream() -> None:
+    """Upstream (why a forced stop cuts Hypercorn's asyncio connections itself, issue 24 item 6): a cancelled
+    ``worker_serve`` waits for its server tasks (nothing cancels them); a connection's ``TCPServer`` is made in
+    its own task and keeps its ``writer``; CPython 3.11's ``start_server`` callback calls ``task.exception()``,
+    which raises (and is logged with a traceback) for a task that ended cancelled."""
+    import asyncio.streams
+    import sys
+
+    serve = inspect.getsource(asyncio_run.worker_serve)
+    assert "asyncio.wait_for(gathered_server_tasks" in serve and "await TCPServer(" in serve
+    assert "self.writer = writer" in inspect.getsource(asyncio_tcp.TCPServer.__init__)
+    if sys.version_info[:2] == (3, 11):
+        made = inspect.getsource(asyncio.streams.StreamReaderProtocol.connection_made)
+        assert "exc = task.exception()" in made and "task.cancelled()" not in made

@@ -65,9 +65,9 @@ def test_a_worker_not_yet_started_has_no_pid_and_its_state_follows_its_flags() -
     worker.ready.set()
     worker.requests = 12
     assert worker.state() == "serving"
-    status = worker.as_status(restarts=3)
+    status = worker.as_status(restarts=3, counted={})
     assert {k: v for k, v in status.items() if k != "uptime"} == {
-        "pid": None, "generation": 2, "slot": 1, "state": "serving", "requests": 12, "restarts": 3}
+        "pid": None, "generation": 2, "slot": 1, "state": "serving", "requests": 12, "in_flight": 0, "restarts": 3}
     assert 0 <= status["uptime"] < 60
     worker.retiring = True
     assert worker.state() == "retiring"

@@ -10,7 +10,7 @@ import trio
 
 from resync_fsm import loops
 from resync_fsm.serving.loop_bridge import AsyncioBridge
-from resync_fsm.serving.workers.patches import AcceptedConnections
+from resync_fsm.serving.patches import AcceptedConnections
 
 RESPONSE = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
 
