@@ -14,8 +14,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from . import __version__
 from .errors import EX_DIAGRAM, EX_INTERRUPTED, EX_USAGE, ConfigurationValidationError, DiagramError, UsageError
+from .version import __version__
 
 if TYPE_CHECKING:
     from .settings import Settings

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import trio
 
-from .lifecycle import Move
+from .lifecycle import Move, State
 from .logs import get_logger
 
 __all__ = ["Notifier"]
@@ -22,7 +22,7 @@ log = get_logger("resync_fsm.notify")
 
 # What to tell systemd on entering a state, beyond STATUS=<state>. READY=1 is
 # sent by the runner once the listener is up, not on entering serving.
-_ON_ENTER = {"draining": "STOPPING=1"}
+_ON_ENTER = {State.DRAINING: "STOPPING=1"}
 
 
 class Notifier:

@@ -105,3 +105,15 @@ class FakeView:
 
     def status(self) -> dict[str, Any]:
         return {"state": self.state, "ready": self.is_ready, "probes": []}
+
+    # the rest of web.view.LifecycleView: what /metrics reads of a lifecycle, with no runner
+    loop_name = "asyncio"
+    started_wall = 0.0
+    certificate_expiry: float | None = None
+
+    @property
+    def choice(self) -> dict[str, str]:
+        return {"engine": "uvicorn", "engine_source": "default", "loop": "asyncio", "loop_source": "default"}
+
+    def exit_reason(self, dest: str) -> str:
+        return "request"

@@ -32,7 +32,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
-from ..lifecycle import STATES, TRANSITIONS, Move
+from ..lifecycle import STATES, TRANSITIONS, Move, State
 from ..probes.results import REASONS, ProbeResult
 from ..version import __version__
 from .asgi import Scope, Send, send_body
@@ -132,7 +132,7 @@ class RunnerMetrics:
         self.transitions[key] = self.transitions.get(key, 0) + 1
         self.seconds[move.source] += move.elapsed
         self.entered = self.clock()
-        if move.dest in ("draining", "failed"):
+        if move.dest in (State.DRAINING, State.FAILED):
             self.exit = (move.dest, self.view.exit_reason(move.dest))
 
     # --- probes -------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any
 import trio
 
 from ...errors import StartupError, exit_code_for, root_error
+from ...lifecycle import State
 from ...logs import get_logger
 from ...settings.model import Settings
 from ...web.asgi import ASGIApp
@@ -173,7 +174,7 @@ class _Child:
         async for message in self.messages:
             if "view" in message:
                 self.view.update(message["view"])
-                wrapper.draining = wrapper.draining or self.view.state == "draining"
+                wrapper.draining = wrapper.draining or self.view.state == State.DRAINING
             if "ping" in message:
                 await self.channel.send({"pong": message["ping"], "requests": self.requests})
             for word in until:

@@ -9,21 +9,46 @@ worker applies the view before it answers the ping, so a ``pong`` of n says it h
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 import trio
 
 from ...logs import get_logger
+from ...settings.model import Settings
+from .process import Worker
 
-if TYPE_CHECKING:
-    from .pool import WorkerPool
+__all__ = ["Beating", "beat", "deliver_view"]
 
-__all__ = ["beat", "deliver_view"]
+
+class Beating(Protocol):
+    """What the heartbeat needs of the supervisor (:class:`~.pool.WorkerPool`)."""
+
+    settings: Settings
+    ping: int  # the last ping sent
+    live: set[Worker]
+    current: list[Worker]
+
+    def view_message(self) -> dict[str, Any]:
+        """The runner's view, numbered, as the workers take it."""
+        ...
+
+    async def broadcast(self, message: dict[str, Any]) -> None:
+        """Send ``message`` to every live worker."""
+        ...
+
+    def start_soon(self, fn: Callable[..., Awaitable[object]], *args: Any) -> None:
+        """``fn(*args)`` in the supervisor's nursery."""
+        ...
+
+    async def until(self, condition: Callable[[], bool]) -> None:
+        """Wait until ``condition()``."""
+        ...
 
 log = get_logger("resync_fsm.workers")
 
 
-async def beat(pool: WorkerPool) -> None:
+async def beat(pool: Beating) -> None:
     """Ping every worker with the current view, forever; kill the serving ones that stopped answering."""
     timeout = pool.settings.server.worker_heartbeat_timeout
     while True:
@@ -38,7 +63,7 @@ async def beat(pool: WorkerPool) -> None:
         pool.start_soon(pool.broadcast, {"ping": pool.ping, "view": pool.view_message()})
 
 
-async def deliver_view(pool: WorkerPool) -> None:
+async def deliver_view(pool: Beating) -> None:
     """Send the view with a ping to every worker; return once every serving one has answered it, at most
     ``worker_heartbeat_timeout`` s (one that does not answer is :func:`beat`'s to kill)."""
     pool.ping += 1
