@@ -14,7 +14,15 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from .errors import EX_DIAGRAM, EX_INTERRUPTED, EX_USAGE, ConfigurationValidationError, DiagramError, UsageError
+from .errors import (
+    EX_DIAGRAM,
+    EX_INTERRUPTED,
+    EX_USAGE,
+    ConfigurationValidationError,
+    DiagramError,
+    UsageError,
+    one_line,
+)
 from .version import __version__
 
 if TYPE_CHECKING:
@@ -186,6 +194,23 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logging_from(settings: Settings) -> tuple[Settings | None, ConfigurationValidationError | None]:
+    """The runner's logging from ``settings``; a ``--log-config`` file the stdlib refuses to apply (a
+    handler class that does not exist, a section missing) is a configuration error (78, one line)."""
+    from .logs import configure_logging
+
+    try:
+        configure_logging(settings.log.level, settings.log.format, config=settings.log.config)
+    except Exception as exc:  # dictConfig's ValueError, fileConfig's KeyError, ...: the file is wrong
+        configure_logging(settings.log.level, settings.log.format)
+        message = one_line(f"{type(exc).__name__}: {exc}")
+        problem = {"field": "--log-config (log.config)",
+                   "problem": f"the stdlib's logging refused {settings.log.config}: {message}"}
+        return None, ConfigurationValidationError(f"1 configuration problem: {problem['field']}: {problem['problem']}",
+                                                  {"problems": [problem], "problem_count": 1})
+    return settings, None
+
+
 def _run(args: argparse.Namespace) -> int:
     from . import loops, startup
     from .compat import cleanup_resources
@@ -205,7 +230,7 @@ def _run(args: argparse.Namespace) -> int:
     activation.unset(os.environ)  # as sd_listen_fds(1): no child process takes the sockets
     if settings is not None:
         _export_env_file(args)  # before the app is imported and any worker is started
-        configure_logging(settings.log.level, settings.log.format, config=settings.log.config)
+        settings, error = _logging_from(settings)
     else:
         configure_logging()  # the defaults: the settings that would say otherwise are invalid
     runner = Runner(startup.loader(settings, error), cleanup=cleanup_resources, freeze_gc=True)

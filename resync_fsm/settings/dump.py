@@ -44,7 +44,8 @@ def _line(spec: Field, value: Any, origin: str) -> str:
     if spec.secret:
         return f"# {spec.key}: a secret, not shown{came}: {where}"
     if spec.url and redact_url(value) != value:
-        return f"# {spec.key} = {toml_value(redact_url(value))}: holds a password, not shown{came}: {where}"
+        shown = toml_value(redact_url(value))
+        return f"# {spec.key} = {shown}: holds credentials (a password or token), not shown{came}: {where}"
     text = f"{spec.key} = {toml_value(_input_form(spec, value))}"
     if origin == "default":  # commented out: the default again when read back (and [] is no valid bind list)
         return f"# {text}  # default"

@@ -255,8 +255,8 @@ def test_config_command_shows_values_and_sources(tmp_path: Path, capsys: pytest.
     assert f"drain_delay = 2.0  # {tmp_path / 'resync_fsm.toml'} [server.drain_delay]" in out
     assert "graceful_timeout = 7.0  # flag --graceful-timeout" in out
     assert "# tws_password: a secret, not shown (env TWS_PASSWORD): set TWS_PASSWORD in the environment" in out
-    assert ('# redis_url = "redis://***@cache:6379/0": holds a password, not shown (env REDIS_URL): '
-            "set REDIS_URL in the environment") in out
+    assert ('# redis_url = "redis://***@cache:6379/0": holds credentials (a password or token), not shown '
+            "(env REDIS_URL): set REDIS_URL in the environment") in out
     assert "config-cmd-secret" not in out and "config-cmd-pw" not in out
     assert main(["config", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["sources"]["server.drain_delay"].endswith("[server.drain_delay]")
