@@ -1,0 +1,35 @@
+"""The lingering-close patch of Uvicorn (issue 23) against the installed Uvicorn: the shapes it wraps are
+still there, and upstream still closes a ``Connection: close`` answer with ``transport.close()``."""
+
+from __future__ import annotations
+
+import inspect
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+
+from resync_fsm.serving.uvicorn import patches
+
+
+def test_install_wraps_send_and_connection_lost_once() -> None:
+    patches.install()
+    wrapped = [RequestResponseCycle.send, HttpToolsProtocol.connection_lost]
+    assert all(getattr(w, "_resync_fsm", False) for w in wrapped)
+    patches.install()
+    assert [RequestResponseCycle.send, HttpToolsProtocol.connection_lost] == wrapped
+
+
+def test_upstream_still_closes_at_once_and_keeps_alive_on_an_early_answer() -> None:
+    """The cycle's ``send(self, message)`` reads ``keep_alive`` for the ``connection: close`` header and
+    the close after the answer, ``more_body`` and ``transport`` are the cycle's, and the protocol's
+    ``connection_lost(self, exc)`` is where its ``cycle`` ends."""
+    send = inspect.unwrap(RequestResponseCycle.send)
+    assert list(inspect.signature(send).parameters) == ["self", "message"]
+    source = inspect.getsource(send)
+    assert "if not self.keep_alive and not has_connection_close:" in source
+    assert "if not self.keep_alive:\n                    self.transport.close()" in source
+    init = inspect.getsource(RequestResponseCycle.__init__)
+    assert "self.more_body = True" in init and "self.transport = transport" in init
+    assert "self.cycle.more_body = False" in inspect.getsource(HttpToolsProtocol.on_message_complete)
+    lost = inspect.unwrap(HttpToolsProtocol.connection_lost)
+    assert list(inspect.signature(lost).parameters) == ["self", "exc"]
+    assert "self.cycle" in inspect.getsource(lost)
