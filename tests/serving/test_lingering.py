@@ -75,6 +75,7 @@ def test_closed_lingering_time_after_it_was_taken(moved: float, closes: bool) ->
     clock = Clock()
     lingerer = Lingerer(time=30.0, timeout=5.0, clock=clock)
     client = taken(lingerer)
+    until_sent(lingerer)  # admitted: its deadlines count from now
     for _ in range(int(moved)):  # data every second: the idle timeout never passes
         clock.now += 1.0
         client.sendall(b"x")

@@ -10,9 +10,8 @@ test instead of silently undoing a patch.
 - ``parse_socket_addr`` (asyncio and trio TCP servers): ``scope["server"]`` on a unix socket.
 - ``hypercorn.trio.run.TCPServer``: connections tracked, so a forced stop can cut them.
 - ``H11Protocol._check_protocol``: ``Upgrade: h2c`` refused, only once a server has ``h2c = false``.
-- ``H11Protocol.stream_send``: ``Connection: close`` on a response sent before its request was read.
-- ``TCPServer._close`` (asyncio and trio): such a connection lingers instead of being reset
-  (:mod:`~resync_fsm.serving.lingering`).
+- HTTP/1 request framing and closing (:mod:`.http1_patches`): ``Connection: close`` on an answer sent
+  before its request was read, a lingering close instead of a reset, the RFC 9112 framing rules.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ import socket
 import weakref
 from typing import Any
 
-from ..lingering import LINGERER, dup_socket
-
 __all__ = ["H2C_ATTRIBUTE", "abort_trio_connections", "install"]
 
 H2C_ATTRIBUTE = "resync_fsm_h2c"  # on a hypercorn Config: False refuses Upgrade: h2c
@@ -30,15 +27,16 @@ H2C_ATTRIBUTE = "resync_fsm_h2c"  # on a hypercorn Config: False refuses Upgrade
 _open: weakref.WeakSet[Any] = weakref.WeakSet()  # hypercorn.trio connections still open
 
 
-def install(*, h2c: bool = True) -> None:
+def install(*, h2c: bool = True, max_header_size: int = 16384) -> None:
     """Apply every patch (idempotent); with ``h2c=False`` also the ``Upgrade: h2c`` refusal, which
     then sits on every HTTP/1.1 request's path (but acts only for a Config whose :data:`H2C_ATTRIBUTE`
-    is false)."""
+    is false). ``max_header_size``: bytes of an HTTP/1.1 request head accepted (:mod:`.http1_patches`)."""
+    from . import http1_patches
+
     _release_buffers_on_close()
     _name_unix_sockets()
     _track_trio_connections()
-    _close_after_early_answers()
-    _linger_on_close()
+    http1_patches.install(max_header_size=max_header_size)
     if not h2c:
         _refuse_h2c()
 
@@ -160,76 +158,3 @@ def _refuse_h2c() -> None:
 
     H11Protocol._check_protocol = _marked(check_protocol, original)  # type: ignore[method-assign]
 
-
-def _close_after_early_answers() -> None:
-    """A final response that starts before its request's body was completely received carries
-    ``Connection: close`` (RFC 9112 §9.6: the server SHOULD send "close" when it closes after it).
-
-    Upstream: Hypercorn closes such a connection after the response (h11 cannot start the next cycle)
-    without saying so; a keep-alive client may send its next request into the closing connection.
-    """
-    import h11
-    from hypercorn.protocol.events import Response
-    from hypercorn.protocol.h11 import H11Protocol
-
-    original: Any = H11Protocol.stream_send
-    if getattr(original, "_resync_fsm", False):
-        return
-
-    async def stream_send(self: Any, event: Any) -> None:
-        if type(event) is Response and event.status_code >= 200 and _body_pending(self) \
-                and not any(n.lower() == b"connection" and b"close" in v.lower() for n, v in event.headers):
-            event = Response(stream_id=event.stream_id, status_code=event.status_code,
-                             headers=[*event.headers, (b"connection", b"close")])
-        await original(self, event)
-
-    def _body_pending(protocol: Any) -> bool:
-        return getattr(protocol.connection, "their_state", None) is h11.SEND_BODY
-
-    H11Protocol.stream_send = _marked(stream_send, original)  # type: ignore[method-assign]
-
-
-def _must_linger(server: Any) -> bool:
-    """Whether the connection ``server`` (a Hypercorn ``TCPServer``) closes while its client may still
-    be sending: an HTTP/1 request whose body was not completely received, or one rejected as malformed."""
-    import h11
-
-    connection = getattr(getattr(getattr(server, "protocol", None), "protocol", None), "connection", None)
-    return isinstance(connection, h11.Connection) and connection.their_state in (h11.SEND_BODY, h11.ERROR)
-
-
-def _linger_on_close() -> None:
-    """Close a connection whose client may still be sending by lingering (RFC 9112 §9.6; nginx's
-    ``lingering_close``): the engine closes its descriptor, :data:`~..lingering.LINGERER` a duplicate.
-
-    Upstream: Hypercorn's ``TCPServer._close`` (asyncio and trio) half-closes and closes at once; with
-    request bytes unread or still arriving the kernel resets the connection, and a client still sending
-    its body gets ``EPIPE``/``ECONNRESET`` instead of the answer (issue 23; tests/e2e/test_lingering.py).
-    """
-    import hypercorn.asyncio.tcp_server as on_asyncio
-    import hypercorn.trio.tcp_server as on_trio
-
-    def asyncio_socket(server: Any) -> Any:
-        return server.writer.get_extra_info("socket")
-
-    def trio_socket(server: Any) -> Any:
-        return getattr(getattr(server.stream, "transport_stream", server.stream), "socket", None)
-
-    for module, socket_of in ((on_asyncio, asyncio_socket), (on_trio, trio_socket)):
-        original: Any = module.TCPServer._close
-        if getattr(original, "_resync_fsm", False):
-            continue
-
-        async def close(self: Any, original: Any = original, socket_of: Any = socket_of) -> None:
-            fd = None
-            if not getattr(self, "_resync_fsm_closing", False):
-                self._resync_fsm_closing = True
-                if _must_linger(self):
-                    fd = dup_socket(socket_of(self))
-            try:
-                await original(self)
-            finally:
-                if fd is not None:
-                    LINGERER.take(fd)
-
-        module.TCPServer._close = _marked(close, original)

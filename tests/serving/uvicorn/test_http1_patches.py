@@ -33,3 +33,18 @@ def test_upstream_still_closes_at_once_and_keeps_alive_on_an_early_answer() -> N
     lost = inspect.unwrap(HttpToolsProtocol.connection_lost)
     assert list(inspect.signature(lost).parameters) == ["self", "exc"]
     assert "self.cycle" in inspect.getsource(lost)
+
+
+def test_uvicorn_still_answers_a_parser_error_with_send_400_response() -> None:
+    """``data_received(self, data)`` feeds the parser and answers its errors (a callback's exception
+    among them) with ``send_400_response(msg)``; ``on_headers_complete`` reads ``self.url`` and
+    ``self.headers``, and starts the app: the patch checks the head before it."""
+    patches.install()
+    for name in ("data_received", "on_headers_complete", "send_400_response"):
+        assert getattr(getattr(HttpToolsProtocol, name), "_resync_fsm", False)
+    received = inspect.getsource(inspect.unwrap(HttpToolsProtocol.data_received))
+    assert "except httptools.HttpParserError:" in received and "self.send_400_response(msg)" in received
+    assert list(inspect.signature(inspect.unwrap(HttpToolsProtocol.send_400_response)).parameters) == ["self", "msg"]
+    complete = inspect.getsource(inspect.unwrap(HttpToolsProtocol.on_headers_complete))
+    assert "self.url" in complete and "self._start_asgi_task(self.cycle, app)" in complete
+    assert "self.headers.append((name, value))" in inspect.getsource(HttpToolsProtocol.on_header)

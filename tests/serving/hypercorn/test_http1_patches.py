@@ -50,3 +50,36 @@ def test_upstream_still_omits_connection_close_on_an_early_answer() -> None:
     source = inspect.getsource(send)
     assert "isinstance(event, Response)" in source and source.count('b"connection"') == 1
     assert "keep_alive_max_requests" in source
+
+
+def test_h11_still_repairs_what_the_framing_patch_rejects() -> None:
+    """h11's reader of an idle client's request takes the receive buffer (whose bytes are ``_data``),
+    unfolds obs-fold, allows 20 hex digits of chunk size and answers 501 for a coding it does not
+    know; the patch wraps that reader and narrows the chunk-size pattern."""
+    import h11
+    from h11 import _abnf, _readers
+    from h11._receivebuffer import ReceiveBuffer
+
+    patches.install()
+    reader = _readers.READERS[h11.CLIENT, h11.IDLE]
+    assert getattr(reader, "_resync_fsm", False)
+    original = _original(reader)
+    assert list(inspect.signature(original).parameters) == ["buf"]
+    assert "_obsolete_line_fold" in inspect.getsource(_readers._decode_header_lines)
+    assert isinstance(ReceiveBuffer()._data, bytearray)
+    assert "{1,20}" in _abnf.chunk_size and b"{1,16}" in _readers.chunk_header_re.pattern
+    assert "error_status_hint=501" in inspect.getsource(h11._headers.normalize_and_validate)
+
+
+def test_the_framing_reader_refuses_with_the_rules_status() -> None:
+    import h11
+
+    patches.install()
+    connection = h11.Connection(h11.SERVER)
+    connection.receive_data(b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx")
+    try:
+        connection.next_event()
+    except h11.RemoteProtocolError as error:
+        assert error.error_status_hint == 400
+    else:
+        raise AssertionError("a duplicate Content-Length was served")
