@@ -162,7 +162,8 @@ FIELDS: tuple[Field, ...] = (
        "Most requests and websockets the app handles at once; beyond it 503 (the health endpoints are "
        "still answered). Unset: no limit.", flag="--limit-concurrency"),
     _f("server", "max_header_size", p.integer(1024, 1048576), 16384,
-       "Bytes of request line and headers accepted (HTTP/1.1 incomplete request, HTTP/2 header list).",
+       "Bytes of request line and headers accepted: an HTTP/1.1 request head over it gets 431 however its "
+       "bytes arrive (RFC 6585 §5), an HTTP/2 header list over it is refused.",
        flag="--max-header-size"),
     # request bodies and lingering close (issue 23)
     _f("server", "max_body_size", p.integer(1, 1 << 62), None,
