@@ -59,14 +59,15 @@ def _linger_after_early_answers() -> None:
     setattr(RequestResponseCycle, LINGER_FD, None)
     setattr(HttpToolsProtocol, LINGER_FD, None)
 
-    async def send(self: Any, message: Any) -> None:
+    def send(self: Any, message: Any) -> Any:
+        # a plain function returning upstream's coroutine: no second coroutine on every send
         if self.more_body:  # the request's body is not completely received
             if not self.response_started:
                 self.keep_alive = False
             if not self.keep_alive and not message.get("more_body", False) \
                     and message["type"] == "http.response.body" and getattr(self, LINGER_FD) is None:
                 setattr(self, LINGER_FD, dup_socket(self.transport.get_extra_info("socket")))
-        await original_send(self, message)
+        return original_send(self, message)
 
     original_lost: Any = HttpToolsProtocol.connection_lost
 
@@ -86,6 +87,16 @@ def _linger_after_early_answers() -> None:
 
     RequestResponseCycle.send = _marked(send, original_send)  # type: ignore[method-assign]
     HttpToolsProtocol.connection_lost = _marked(connection_lost, original_lost)  # type: ignore[method-assign]
+
+
+_VALID_HOST = [b""]  # the last Host value found valid: most requests repeat it, and skip the pattern
+
+
+def _valid_host(host: bytes) -> bool:
+    if HOST.fullmatch(host) is None:
+        return False
+    _VALID_HOST[0] = host
+    return True
 
 
 class _Refused(Exception):
@@ -138,26 +149,30 @@ def _bound_heads_and_check_host() -> None:
         if cycle is not None and cycle.more_body:  # a body: not counted
             original_received(self, data)
             return
-        setattr(self, HEAD, getattr(self, HEAD) + len(data))
+        self._resync_fsm_head += len(data)  # HEAD
         original_received(self, data)
-        if getattr(self, HEAD) > _LIMIT[0]:  # still no complete head (on_headers_complete resets it)
+        if self._resync_fsm_head > _LIMIT[0]:  # still no complete head (on_headers_complete resets it)
             _refuse(self, 431, "Request header fields too large.")
 
     def on_headers_complete(self: Any) -> None:
-        if getattr(self, HEAD) > _LIMIT[0] and len(self.url) + sum(
+        # the serving path of every request: plain attributes and one loop, no comprehension
+        if self._resync_fsm_head > _LIMIT[0] and len(self.url) + sum(
                 len(n) + len(v) + 4 for n, v in self.headers) + 18 > _LIMIT[0]:
-            setattr(self, REFUSAL, (431, "Request header fields too large."))
+            self._resync_fsm_refusal = (431, "Request header fields too large.")  # REFUSAL
             raise _Refused
-        setattr(self, HEAD, 0)
-        hosts = [v for n, v in self.headers if n == b"host"]
-        if len(hosts) != 1 and (hosts or self.parser.get_http_version() == "1.1") \
-                or hosts and not HOST.fullmatch(hosts[0]):
-            setattr(self, REFUSAL, (400, "Missing, repeated or invalid Host header."))
+        self._resync_fsm_head = 0
+        host, hosts = b"", 0
+        for name, value in self.headers:
+            if name == b"host":
+                host, hosts = value, hosts + 1
+        if hosts > 1 or host != _VALID_HOST[0] and not _valid_host(host) \
+                or not hosts and self.parser.get_http_version() == "1.1":
+            self._resync_fsm_refusal = (400, "Missing, repeated or invalid Host header.")
             raise _Refused
         original_complete(self)
 
     def send_400_response(self: Any, msg: str) -> None:
-        refusal = getattr(self, REFUSAL)
+        refusal = self._resync_fsm_refusal
         _refuse(self, *(refusal if refusal is not None else (400, msg)))
 
     HttpToolsProtocol.data_received = _marked(data_received, original_received)  # type: ignore[method-assign]
