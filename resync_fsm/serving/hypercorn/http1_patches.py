@@ -44,16 +44,15 @@ def _close_after_early_answers() -> None:
     if getattr(original, "_resync_fsm", False):
         return
 
+    send_body = h11.SEND_BODY  # their_state while the request's body is still arriving
+
     def stream_send(self: Any, event: Any) -> Any:
         # a plain function returning upstream's coroutine: no second coroutine on every event
-        if type(event) is Response and event.status_code >= 200 and _body_pending(self) \
+        if event.__class__ is Response and self.connection.their_state is send_body and event.status_code >= 200 \
                 and not any(n.lower() == b"connection" and b"close" in v.lower() for n, v in event.headers):
             event = Response(stream_id=event.stream_id, status_code=event.status_code,
                              headers=[*event.headers, (b"connection", b"close")])
         return original(self, event)
-
-    def _body_pending(protocol: Any) -> bool:
-        return getattr(protocol.connection, "their_state", None) is h11.SEND_BODY
 
     H11Protocol.stream_send = _marked(stream_send, original)  # type: ignore[method-assign]
 
