@@ -68,6 +68,7 @@ RULES: tuple[Rule, ...] = (
     Rule("a NUL in a field value", _get(HOST, b"X-A: b\x00c"), 400, True, "RFC 9110 §5.5"),
     Rule("a control character in a field value", _get(HOST, b"X-A: b\x01c"), 400, True, "RFC 9110 §5.5"),
     Rule("a bare CR in a field value", _get(HOST, b"X-A: b\rc"), 400, True, "RFC 9112 §2.2"),
+    Rule("lines ending in a bare LF", b"GET /read HTTP/1.1\nHost: test\n\n", 400, True, "RFC 9112 §2.2"),
     Rule("a request line over the limit", _get(HOST, target=b"/" + LONG), 431, True, "RFC 6585 §5"),
     Rule("a field over the limit", _get(HOST, b"X-A: " + LONG), 431, True, "RFC 6585 §5"),
     Rule("a header block over the limit", _get(HOST, *(b"X-%d: %s" % (i, b"a" * 30) for i in range(LIMIT // 30))),
