@@ -39,6 +39,7 @@ SAMPLES: dict[str, list[str]] = {
     "server.backlog": ["1", "2048", "65535"],
     "server.limit_concurrency": ["1", "1000"],
     "server.max_header_size": ["1024", "16384", "1048576"],
+    "server.max_body_size": ["1", "1048576", "10737418240"],
     "server.websocket_ping_interval": ["0", "20"],
     "server.ws_max_size": ["1", "4096", "16777216"],
     "tls.certfile": [__file__],

@@ -4,7 +4,8 @@ The runner calls it in ``serving`` and a worker process
 (:mod:`.workers.child`) calls it for its own serving: the app loaded
 (:mod:`.loading`), the health wrapper around it (the runner's endpoints, the
 drain's duties, metrics; :class:`~resync_fsm.web.health.HealthWrapper`), and
-the engine's server built over that wrapper (:mod:`.engines`). The middleware
+the engine's server built over that wrapper (:mod:`.engines`), and the bounds of the lingering close
+(:mod:`.lingering`) every engine's patches use. The middleware
 the engine puts in front (proxy headers, access log: :mod:`.middleware`) is
 added by the engine on the app's loop, once the lifespan state exists.
 """
@@ -17,6 +18,7 @@ import attrs
 
 from ..settings.model import Settings
 from ..web.asgi import ASGIApp, Receive, Scope, Send
+from ..web.body_limit import BodyLimit
 from ..web.exposure import public_status
 from ..web.health import HealthWrapper
 from ..web.metrics import RunnerMetrics
@@ -25,6 +27,7 @@ from ..web.view import HealthView
 from .counting import RequestCounter, recycle_limit
 from .engines import engine_for, imports_app
 from .interface import Engine, OnFault, Server
+from .lingering import LINGERER
 from .loading import check_app_source, load_app
 
 __all__ = ["Serving", "compose", "import_app", "request_limit"]
@@ -58,8 +61,10 @@ def compose(
 
     ``on_fault(error)`` is told of an error while serving (the app's lifespan died); ``metrics``
     counts requests and serves ``server.metrics_path``; ``wrap_app`` wraps the loaded app (a worker
-    counts its requests). An engine whose processes import the app themselves (the worker
-    supervisor) gets a wrapper around no app. Raises :class:`~resync_fsm.errors.StartupError` when
+    counts its requests); ``server.max_body_size`` limits request bodies
+    (:class:`~resync_fsm.web.body_limit.BodyLimit`) and the ``server.lingering_*`` bounds configure the
+    process's :data:`~.lingering.LINGERER`. An engine whose processes import the app themselves (the
+    worker supervisor) gets a wrapper around no app. Raises :class:`~resync_fsm.errors.StartupError` when
     the app does not import (exit 70).
     """
     server = settings.server
@@ -72,6 +77,9 @@ def compose(
         app = RootPath(app, server.root_path)
     if wrap_app is not None:
         app = wrap_app(app)
+    if server.max_body_size is not None:
+        app = BodyLimit(app, server.max_body_size)
+    LINGERER.configure(time=server.lingering_time, timeout=server.lingering_timeout, size=server.lingering_size)
     wrapper = HealthWrapper(app, view, livez=server.livez_path, readyz=server.readyz_path,
                             status=server.status_path, limit=server.limit_concurrency,
                             metrics=metrics, metrics_path=server.metrics_path,

@@ -184,8 +184,26 @@ FIELDS: tuple[Field, ...] = (
        "Most requests and websockets the app handles at once; beyond it 503 (the health endpoints are "
        "still answered). Unset: no limit.", flag="--limit-concurrency"),
     _f("server", "max_header_size", p.integer(1024, 1048576), 16384,
-       "Bytes of request line and headers accepted (HTTP/1.1 incomplete request, HTTP/2 header list).",
+       "Bytes of request line and headers accepted: an HTTP/1.1 request head over it gets 431 however its "
+       "bytes arrive (RFC 6585 §5), an HTTP/2 header list over it is refused.",
        flag="--max-header-size"),
+    # request bodies and lingering close (issue 23)
+    _f("server", "max_body_size", p.integer(1, 1 << 62), None,
+       "Bytes of request body accepted (nginx's client_max_body_size): a larger one gets 413 with "
+       "Connection: close, by its Content-Length before the app sees it, else as it streams in while the "
+       "app has not answered. Unset: no limit (Hypercorn's and Uvicorn's behaviour).",
+       flag="--max-body-size"),
+    _f("server", "lingering_time", _seconds, 30.0,
+       "Seconds at most that a connection answered before its request was completely read (an app "
+       "error, 413, an early 401, 503) keeps reading and discarding it after the answer, before it "
+       "closes, so that a reset does not destroy the answer (nginx's lingering_time; RFC 9112 §9.6). "
+       "0: close at once."),
+    _f("server", "lingering_timeout", _positive_seconds, 5.0,
+       "Seconds such a lingering connection waits for more data before it closes (nginx's "
+       "lingering_timeout)."),
+    _f("server", "lingering_size", p.integer(0, 1 << 40), 4194304,
+       "Bytes at most that such a lingering connection reads and discards before it closes (4 MiB; "
+       "nginx bounds it by time only)."),
     _f("server", "websocket_ping_interval", _seconds, 0.0,
        "Seconds between websocket pings (0: none).", flag="--websocket-ping-interval"),
     _f("server", "ws_max_size", p.integer(1, 1 << 30), 16 * 1024 * 1024,

@@ -38,12 +38,11 @@ _Route = Callable[[Scope, Send], Awaitable[None]]
 class HealthWrapper:
     """An ASGI app answering the health endpoints itself and passing everything else to ``app``.
 
-    ``view`` supplies liveness, readiness and the status document (DESIGN §5);
-    paths come from ``server.*_path``. ``in_flight`` counts the app's HTTP
-    requests in progress; with ``limit`` (``server.limit_concurrency``, Uvicorn's
-    ``--limit-concurrency``), a request beyond it is answered 503 with
-    ``Retry-After: 1`` and a websocket closed with 1013, the health endpoints still
-    answered. Lifespan and websocket scopes pass through. With ``metrics``
+    ``view`` supplies liveness, readiness and the status document (DESIGN §5); paths come from
+    ``server.*_path``. ``in_flight`` counts the app's HTTP requests in progress; with ``limit``
+    (``server.limit_concurrency``, Uvicorn's ``--limit-concurrency``), a request beyond it is answered
+    503 with ``Retry-After: 1`` (and counted as a 503) and a websocket closed with 1013, the health
+    endpoints still answered. Lifespan and websocket scopes pass through. With ``metrics``
     (:class:`~.metrics.RunnerMetrics`), ``metrics_path`` serves them and every app
     request and endpoint hit is counted. ``public_status`` and ``public_metrics``: whether the
     public listeners answer ``status`` and ``metrics_path`` (see the module); the backend reports
@@ -70,8 +69,7 @@ class HealthWrapper:
         self.app = app
         self.limit = limit  # most requests and websockets in the app at once; beyond it 503
         self.view = view
-        self.in_flight = 0  # HTTP requests and websockets the app is handling
-        self.cut = 0  # requests and websockets cancelled (the graceful timeout ran out)
+        self.in_flight, self.cut = 0, 0  # HTTP requests and websockets in the app; those cancelled (cut)
         self.draining = False  # set by the runner on entering draining
         self._closing: Any = None  # an anyio.Event on the app's loop, made with the first websocket
         self._listener_closed = False
@@ -124,6 +122,8 @@ class HealthWrapper:
         if self.limit is not None and self.in_flight >= self.limit:
             await send_body(self._closing_send(send, scope), 503, b"text/plain; charset=utf-8",
                             b"Service Unavailable: too busy\n", [(b"retry-after", b"1")])
+            if self.metrics is not None:  # an app request refused is an answer the app's clients got
+                self.metrics.observe_request(scope["method"], 503, 0.0)
             return
         # An app request: kept to this one frame and one ``async def`` send wrapper (as the servers' own),
         # counted in flight (and cut), its status and duration observed, ``Connection: close`` added to a

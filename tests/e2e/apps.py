@@ -285,3 +285,25 @@ async def failing_app(scope: Any, receive: Any, send: Any) -> None:
         await complete_lifespan(receive, send)
         return
     raise RuntimeError("the database is gone")
+
+
+async def early_app(scope: Any, receive: Any, send: Any) -> None:
+    """Answers before reading the request's body (issue 23): ``/raise`` raises (the server answers 500),
+    ``/read`` reads the whole body and answers its length, ``/hold`` returns when its client goes away
+    (a request held in flight, to fill ``server.limit_concurrency``)."""
+    if scope["type"] == "lifespan":
+        await complete_lifespan(receive, send)
+        return
+    if scope["path"] == "/read":
+        size, more = 0, True
+        while more:
+            message = await receive()
+            size += len(message.get("body", b""))
+            more = message.get("more_body", False)
+        await _respond(send, 200, str(size).encode())
+        return
+    if scope["path"] == "/hold":
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        return
+    raise RuntimeError("fails before reading the body")

@@ -13,6 +13,8 @@ test instead of silently undoing a patch.
 - ``WorkerContext`` (asyncio and trio runs): ``terminated`` (idle connections close) waits until every
   connection has read its first request (issue 24: a restart on a handed-over socket loses none).
 - ``H11Protocol._check_protocol``: ``Upgrade: h2c`` refused, only once a server has ``h2c = false``.
+- HTTP/1 request framing and closing (:mod:`.http1_patches`): ``Connection: close`` on an answer sent
+  before its request was read, a lingering close instead of a reset, the RFC 9112 framing rules.
 """
 
 from __future__ import annotations
@@ -36,14 +38,17 @@ UNREAD = "resync_fsm_unread"  # on a tracked TCPServer: true until its protocol 
 ABORTED = "resync_fsm_aborted"  # on a tracked asyncio TCPServer: cut by abort_asyncio_connections()
 
 
-def install(*, h2c: bool = True) -> None:
+def install(*, h2c: bool = True, max_header_size: int = 16384) -> None:
     """Apply every patch (idempotent); with ``h2c=False`` also the ``Upgrade: h2c`` refusal, which
     then sits on every HTTP/1.1 request's path (but acts only for a Config whose :data:`H2C_ATTRIBUTE`
-    is false)."""
+    is false). ``max_header_size``: bytes of an HTTP/1.1 request head accepted (:mod:`.http1_patches`)."""
+    from . import http1_patches
+
     _release_buffers_on_close()
     _name_unix_sockets()
     _track_connections()
     _gate_termination()
+    http1_patches.install(max_header_size=max_header_size)
     if not h2c:
         _refuse_h2c()
 
@@ -249,3 +254,4 @@ def _refuse_h2c() -> None:
         await original(self, event)
 
     H11Protocol._check_protocol = _marked(check_protocol, original)  # type: ignore[method-assign]
+

@@ -39,7 +39,7 @@ def hypercorn_config(settings: Settings) -> Config:
     (:func:`~resync_fsm.serving.middleware.serving_app` does both, for every engine). Applies
     :func:`.patches.install` (the ``Upgrade: h2c`` refusal only when ``server.h2c`` is false)."""
     server, tls = settings.server, settings.tls
-    patches.install(h2c=server.h2c)
+    patches.install(h2c=server.h2c, max_header_size=server.max_header_size)
     config = Config()
     config.graceful_timeout = server.graceful_timeout
     config.accesslog = None

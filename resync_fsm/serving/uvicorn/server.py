@@ -107,7 +107,7 @@ class UvicornServer(InProcessServer):
 
     def __init__(self, app: HealthWrapper, settings: Settings, on_fault: OnFault, bridge: Bridge) -> None:
         super().__init__(app, settings, on_fault, bridge)
-        patches.install()
+        patches.install(max_header_size=settings.server.max_header_size)
         self.config = uvicorn_config(app, settings)  # its app becomes the served app on the app's loop
         self._server: _Uvicorn | None = None
 
