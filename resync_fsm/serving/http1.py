@@ -1,5 +1,5 @@
-"""What both engines' HTTP/1 patches check alike (:mod:`.hypercorn.http1_patches`,
-:mod:`.uvicorn.http1_patches`; the list is tests/e2e/framing.py)."""
+"""What both engines' HTTP/1 patches check alike (:mod:`.hypercorn.patches.http1`,
+:mod:`.uvicorn.patches.http1`; the list is tests/e2e/framing.py)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ flushed, half-close (FIN), keep reading and discarding what the client sends, fo
 ``lingering_time`` seconds in all, ``lingering_timeout`` seconds between reads and ``lingering_size``
 bytes, then close.
 
-An engine's patch (``serving/hypercorn/patches.py``, ``serving/uvicorn/patches.py``) decides that a
+An engine's patch (``serving/hypercorn/patches/``, ``serving/uvicorn/patches/``) decides that a
 connection must linger (its request's body was not completely received), takes a duplicate of the
 socket's descriptor (``os.dup``) before the engine closes its own, and hands it, once the engine has
 flushed and closed, to :data:`LINGERER` with :meth:`Lingerer.take`. The engine's close then releases

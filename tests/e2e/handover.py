@@ -36,8 +36,8 @@ ACTIVATE = (
 REQUEST = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
 
 
-def resync_fsm(engine: str, loop: str = "asyncio") -> list[str]:
-    """resync_fsm on fd 3 (socket activation), ``engine`` on ``loop``."""
+def resync_fsm(engine: str = "auto", loop: str = "auto") -> list[str]:
+    """resync_fsm on fd 3 (socket activation), ``engine`` on ``loop`` (``auto``: the default's choice)."""
     return ["-m", "resync_fsm", "--app", APP, "--engine", engine, "--loop", loop, "--log-level", "warning"]
 
 

@@ -1,4 +1,4 @@
-"""Each Hypercorn patch (resync_fsm/serving/hypercorn/patches.py) against the installed Hypercorn: the
+"""Each Hypercorn patch (resync_fsm/serving/hypercorn/patches/) against the installed Hypercorn: the
 shape it wraps is still there, and the upstream behaviour it works around is still upstream's (a test
 fails when Hypercorn changes either, so a patch is never silently undone or left useless)."""
 

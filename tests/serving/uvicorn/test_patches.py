@@ -1,4 +1,4 @@
-"""The Uvicorn patch (resync_fsm/serving/uvicorn/patches.py) against the installed Uvicorn: the logger it
+"""The Uvicorn patch (resync_fsm/serving/uvicorn/patches/) against the installed Uvicorn: the logger it
 filters is still the one Uvicorn logs an app's exception on, with the exception as ``exc_info``."""
 
 from __future__ import annotations

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..http1 import HOST
-from ..lingering import LINGERER, dup_socket
-from .patches import _marked
+from ...http1 import HOST
+from ...lingering import LINGERER, dup_socket
+from .marking import marked
 
 __all__ = ["install"]
 
@@ -54,7 +54,7 @@ def _close_after_early_answers() -> None:
                              headers=[*event.headers, (b"connection", b"close")])
         return original(self, event)
 
-    H11Protocol.stream_send = _marked(stream_send, original)  # type: ignore[method-assign]
+    H11Protocol.stream_send = marked(stream_send, original)  # type: ignore[method-assign]
 
 
 def _must_linger(server: Any) -> bool:
@@ -100,7 +100,7 @@ def _linger_on_close() -> None:
                 if fd is not None:
                     LINGERER.take(fd)
 
-        module.TCPServer._close = _marked(close, original)
+        module.TCPServer._close = marked(close, original)
 
 
 _LIMIT = [16384]  # bytes of a request head accepted (server.max_header_size), set by install
@@ -175,6 +175,6 @@ def _frame_requests_strictly(max_header_size: int) -> None:
                 raise h11.LocalProtocolError(problem[0], error_status_hint=problem[1])
         return original(buf)
 
-    _readers.READERS[h11.CLIENT, h11.IDLE] = _marked(read_request, original)
+    _readers.READERS[h11.CLIENT, h11.IDLE] = marked(read_request, original)
     pattern = _readers.chunk_header_re.pattern
     _readers.chunk_header_re = re.compile(pattern.replace(b"{1,20}", b"{1,16}"))

@@ -4,7 +4,7 @@
   ("Exception in ASGI application") for a request that the graceful timeout
   cancelled; resync_fsm counts those itself (``drain_finished``,
   ``resync_fsm_requests_cut_total``), so the traceback is dropped.
-- HTTP/1 request framing and closing (:mod:`.http1_patches`): ``Connection: close`` on an answer sent
+- HTTP/1 request framing and closing (:mod:`.http1`): ``Connection: close`` on an answer sent
   before its request was read, a lingering close instead of a reset, the RFC 9112 framing rules.
 
 Signal handling and ``sys.exit`` are not patched: :class:`~.server.UvicornServer`
@@ -30,8 +30,8 @@ def not_a_cut(record: logging.LogRecord) -> bool:
 
 def install(*, max_header_size: int = 16384) -> None:
     """Add :func:`not_a_cut` to the ``uvicorn.error`` logger (idempotent: logging adds a filter once),
-    and :func:`.http1_patches.install` (``max_header_size``: bytes of a request head accepted)."""
-    from . import http1_patches
+    and :func:`.http1.install` (``max_header_size``: bytes of a request head accepted)."""
+    from . import http1
 
     logging.getLogger(LOGGER).addFilter(not_a_cut)
-    http1_patches.install(max_header_size=max_header_size)
+    http1.install(max_header_size=max_header_size)

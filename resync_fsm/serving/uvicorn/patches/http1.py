@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..http1 import HOST
-from ..lingering import LINGERER, dup_socket
+from ...http1 import HOST
+from ...lingering import LINGERER, dup_socket
 
 __all__ = ["install"]
 

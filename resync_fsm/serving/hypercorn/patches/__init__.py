@@ -13,7 +13,7 @@ test instead of silently undoing a patch.
 - ``WorkerContext`` (asyncio and trio runs): ``terminated`` (idle connections close) waits until every
   connection has read its first request (issue 24: a restart on a handed-over socket loses none).
 - ``H11Protocol._check_protocol``: ``Upgrade: h2c`` refused, only once a server has ``h2c = false``.
-- HTTP/1 request framing and closing (:mod:`.http1_patches`): ``Connection: close`` on an answer sent
+- HTTP/1 request framing and closing (:mod:`.http1`): ``Connection: close`` on an answer sent
   before its request was read, a lingering close instead of a reset, the RFC 9112 framing rules.
 """
 
@@ -27,11 +27,13 @@ from typing import Any
 import anyio
 import anyio.lowlevel
 
-from ..patches import HEARD_GRACE
+from ...patches import HEARD_GRACE
+from . import h2
+from .h2 import H2C_ATTRIBUTE
+from .marking import marked
 
 __all__ = ["H2C_ATTRIBUTE", "abort_asyncio_connections", "abort_trio_connections", "install", "until_requests_read"]
 
-H2C_ATTRIBUTE = "resync_fsm_h2c"  # on a hypercorn Config: False refuses Upgrade: h2c
 
 _open: weakref.WeakSet[Any] = weakref.WeakSet()  # hypercorn connections still open (both runs)
 UNREAD = "resync_fsm_unread"  # on a tracked TCPServer: true until its protocol has read a request
@@ -41,47 +43,16 @@ ABORTED = "resync_fsm_aborted"  # on a tracked asyncio TCPServer: cut by abort_a
 def install(*, h2c: bool = True, max_header_size: int = 16384) -> None:
     """Apply every patch (idempotent); with ``h2c=False`` also the ``Upgrade: h2c`` refusal, which
     then sits on every HTTP/1.1 request's path (but acts only for a Config whose :data:`H2C_ATTRIBUTE`
-    is false). ``max_header_size``: bytes of an HTTP/1.1 request head accepted (:mod:`.http1_patches`)."""
-    from . import http1_patches
+    is false). ``max_header_size``: bytes of an HTTP/1.1 request head accepted (:mod:`.http1`)."""
+    from . import http1
 
-    _release_buffers_on_close()
+    h2.release_buffers_on_close()
     _name_unix_sockets()
     _track_connections()
     _gate_termination()
-    http1_patches.install(max_header_size=max_header_size)
+    http1.install(max_header_size=max_header_size)
     if not h2c:
-        _refuse_h2c()
-
-
-def _marked(fn: Any, original: Any) -> Any:
-    """``fn`` marked as ours, with the upstream function it wraps as ``__wrapped__`` (functools' name)."""
-    fn._resync_fsm = True
-    fn.__wrapped__ = original
-    return fn
-
-
-def _release_buffers_on_close() -> None:
-    """When an HTTP/2 connection closes, wake every stream still waiting for its send buffer to drain.
-
-    Upstream: Hypercorn's ``H2Protocol`` closes its streams on ``Closed`` but not their send buffers;
-    the send task has exited, so an app still sending (an ``Upgrade: h2c`` request whose client went
-    away is the common case) waits on ``drain()`` forever, its connection task never ends and the
-    socket's descriptor leaks, one per such request (issue 12; tests/e2e/test_request_fds.py).
-    """
-    from hypercorn.events import Closed
-    from hypercorn.protocol.h2 import H2Protocol
-
-    original: Any = H2Protocol.handle
-    if getattr(original, "_resync_fsm", False):
-        return
-
-    async def handle(self: Any, event: Any) -> None:
-        await original(self, event)
-        if isinstance(event, Closed):
-            for buffer in list(self.stream_buffers.values()):
-                await buffer.close()
-
-    H2Protocol.handle = _marked(handle, original)  # type: ignore[method-assign]
+        h2.refuse_h2c()
 
 
 def _name_unix_sockets() -> None:
@@ -106,7 +77,7 @@ def _name_unix_sockets() -> None:
                 return (address, None)
             return original(family, address)
 
-        module.parse_socket_addr = _marked(parse_socket_addr, original)  # type: ignore[attr-defined]
+        module.parse_socket_addr = marked(parse_socket_addr, original)  # type: ignore[attr-defined]
 
 
 def _track_connections() -> None:
@@ -228,30 +199,3 @@ def abort_asyncio_connections() -> int:
             task.cancel()
             cut += 1
     return cut
-
-
-def _refuse_h2c() -> None:
-    """For a Config whose :data:`H2C_ATTRIBUTE` is false, answer ``Upgrade: h2c`` requests in HTTP/1.1.
-
-    Upstream: Hypercorn has no option for it: its HTTP/1.1 protocol switches to HTTP/2 on any
-    body-less request carrying ``Upgrade: h2c`` (RFC 7540 §3.2). The wrapped ``_check_protocol`` sees
-    the request without that ``Upgrade`` value; the app still receives every header. Prior-knowledge
-    HTTP/2 (the ``PRI *`` preface) is unaffected (tests/e2e/test_surface.py).
-    """
-    import h11
-    from hypercorn.protocol.h11 import H11Protocol
-
-    original: Any = H11Protocol._check_protocol
-    if getattr(original, "_resync_fsm", False):
-        return
-
-    async def check_protocol(self: Any, event: Any) -> None:
-        if not getattr(self.config, H2C_ATTRIBUTE, True):
-            headers = [(n, v) for n, v in event.headers
-                       if not (n.lower() == b"upgrade" and v.strip().lower() == b"h2c")]
-            event = h11.Request(method=event.method, target=event.target, headers=headers,
-                                http_version=event.http_version)
-        await original(self, event)
-
-    H11Protocol._check_protocol = _marked(check_protocol, original)  # type: ignore[method-assign]
-
