@@ -1,17 +1,15 @@
 """The validated settings: frozen attrs classes whose defaults and parsing come from the table.
 
-Each class declares its attributes with their types (for readers and for
-``mypy --strict``); everything else — the default, the parser, whether the
-value is secret — comes from :data:`~resync_fsm.settings.fields.FIELDS` by the
-attribute's name, so nothing is spelled twice (DESIGN §3). Construction parses
-every argument with its field's parser (an attrs converter)::
+Each class declares its attributes with their types (for readers and for ``mypy --strict``); the
+default, the parser, whether the value is secret come from :data:`~resync_fsm.settings.fields.FIELDS`
+by the attribute's name, so nothing is spelled twice (DESIGN §3). Construction parses every argument
+with its field's parser (an attrs converter)::
 
     ServerSettings(graceful_timeout="7").graceful_timeout == 7.0
     ServerSettings(graceful_timeout="soon")  # ValueError: server.graceful_timeout: expected ...
 
-:func:`~resync_fsm.settings.loader.load_settings` reports every problem at
-once instead, then builds these classes from values it already parsed (see
-:class:`Parsed`), so each value is parsed exactly once.
+:func:`~resync_fsm.settings.loader.load_settings` reports every problem at once instead, then builds
+these classes from values it already parsed (:class:`Parsed`): each value is parsed exactly once.
 """
 
 from __future__ import annotations
@@ -28,21 +26,8 @@ from .probe_spec import ProbeSpec
 from .table_fields import Parsed, field_error, section_fields, shown
 from .table_fields import table as _table
 
-__all__ = [
-    "AccessLogSettings",
-    "LogSettings",
-    "Parsed",
-    "ProbeSpec",
-    "ResyncSettings",
-    "SECTIONS",
-    "ServerSettings",
-    "Settings",
-    "StartupSettings",
-    "TLSSettings",
-    "field_error",
-    "section_class",
-    "server_conflicts",
-]
+__all__ = ["AccessLogSettings", "LogSettings", "Parsed", "ProbeSpec", "ResyncSettings", "SECTIONS", "ServerSettings",
+           "Settings", "StartupSettings", "TLSSettings", "field_error", "section_class", "server_conflicts"]
 
 
 @attrs.frozen(field_transformer=section_fields("server"))

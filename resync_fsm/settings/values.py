@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..redaction import redact_url, register_secret
-from .fields import Field
+from .field_spec import Field
 from .model import field_error
 from .sources import Raw
 

@@ -1,8 +1,7 @@
 """The health wrapper: the runner's endpoints answered before the app sees the request.
 
-The endpoints themselves are in :mod:`.endpoints`. The wrapper passes the status to the app as the
-scope extension ``resync_fsm.status`` (a callable: the app can see ``"draining"``), and whether the
-status page may be shown on this listener as ``resync_fsm.status_page`` (a bool, read by the built-in app).
+The endpoints are in :mod:`.endpoints`. The app gets the status as the scope extension ``resync_fsm.status``
+(a callable) and whether this listener shows the status page as ``resync_fsm.status_page`` (a bool).
 
 Exposure (issue 13, docs/operations.md "Exposure"): a public listener answers ``/livez`` and ``/readyz``,
 ``/status`` only with ``public_status`` and ``/metrics`` only with ``public_metrics``, and passes the rest
@@ -14,6 +13,7 @@ by the graceful timeout; while draining every HTTP/1.x response carries ``Connec
 proxy or a busy keep-alive client does not hold the drain); when the listener closes, open websockets
 get a 1001 close (:mod:`.websockets`).
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["STATUS_EXTENSION", "STATUS_PAGE_EXTENSION", "HealthView", "HealthWrapper"]
 
-
 _Route = Callable[[Scope, Send], Awaitable[None]]
 
 
@@ -43,13 +42,12 @@ class HealthWrapper:
     (``server.limit_concurrency``, Uvicorn's ``--limit-concurrency``), a request beyond it is answered
     503 with ``Retry-After: 1`` (and counted as a 503) and a websocket closed with 1013, the health
     endpoints still answered. Lifespan and websocket scopes pass through. With ``metrics``
-    (:class:`~.metrics.RunnerMetrics`), ``metrics_path`` serves them and every app
-    request and endpoint hit is counted. ``public_status`` and ``public_metrics``: whether the
-    public listeners answer ``status`` and ``metrics_path`` (see the module); the backend reports
-    the management listeners through :meth:`management_listening` once they are bound.
+    (:class:`~.metrics.RunnerMetrics`), ``metrics_path`` serves them and every app request and endpoint
+    hit is counted. ``public_status``, ``public_metrics``: whether the public listeners answer ``status``
+    and ``metrics_path``; the engine reports the management listeners (:meth:`management_listening`).
     """
 
-    _table: dict[str, tuple[Durations, ...]] | None
+    _table: dict[str, tuple[Durations, ...]] | None  # the request series, per method (see metrics)
     _other_rows: tuple[Durations, ...]
 
     def __init__(

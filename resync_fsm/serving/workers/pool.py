@@ -6,14 +6,11 @@ processes (:mod:`.child`) serving on them, each with an in-process engine on ``s
 Readiness stays the lifecycle's: every change of the runner's view (:meth:`WorkerPool.view_changed`)
 and every heartbeat carries it to every worker, whose ``/readyz`` answers from it.
 
-- A worker that dies is logged (pid, exit code or signal) and replaced after a
-  capped backoff (:mod:`.crash_loop`); ``crash_loop_deaths`` deaths within
-  ``crash_loop_seconds`` is a crash loop: a :class:`StartupError` (exit 70) before
-  serving, a fault (drain, then ``failed``, exit 70) after. One that leaves the
-  heartbeat unanswered for ``worker_heartbeat_timeout`` is killed and replaced.
+- A worker that dies is logged and replaced after a capped backoff (:mod:`.crash_loop`);
+  ``crash_loop_deaths`` deaths within ``crash_loop_seconds`` is a crash loop: a :class:`StartupError`
+  (exit 70) before serving, a fault (drain, then ``failed``) after. The heartbeat: :mod:`.heartbeat`.
 - ``max_requests`` and :meth:`reload` (SIGHUP): see :mod:`.generations`.
-- :meth:`shutdown`: ``drain`` to every worker at once; stragglers past the
-  graceful and lifespan shutdown timeouts are killed, and logged.
+- :meth:`shutdown`: ``drain`` to every worker at once; stragglers past the drain budget are killed.
 """
 
 from __future__ import annotations
@@ -33,7 +30,7 @@ from ..interface import OnFault
 from . import generations, heartbeat, watching
 from .counts import shared_table
 from .crash_loop import CrashLoop, recycle_limit
-from .process import Worker, describe_exit, first_of, reap, worker_settings
+from .process import Worker, describe_exit, reap, worker_settings
 
 __all__ = ["EXIT_ALLOWANCE", "WorkerPool"]
 
@@ -157,7 +154,7 @@ class WorkerPool:
             worker.failed = f"cannot start a worker process: {exc}"
         if worker.channel is not None:
             assert self._nursery is not None
-            self._nursery.start_soon(self._start_deadline, worker)
+            self._nursery.start_soon(worker.kill_unless_ready, self.settings.server.startup_timeout + START_ALLOWANCE)
             async for message in worker.channel.messages():
                 worker.last_heard = trio.current_time()
                 if "ready" in message:
@@ -210,13 +207,6 @@ class WorkerPool:
         await trio.sleep(delay)
         if not self.stopping and self._error is None:
             self.current.append(self.start(slot))
-
-    async def _start_deadline(self, worker: Worker) -> None:
-        with trio.move_on_after(self.settings.server.startup_timeout + START_ALLOWANCE):
-            await first_of(worker.ready, worker.exited)
-            return
-        worker.failed = "its startup did not complete in time (server.startup_timeout)"
-        worker.kill()
 
     # --- the heartbeat, the view, the drain ----------------------------------------
     def view_message(self) -> dict[str, Any]:

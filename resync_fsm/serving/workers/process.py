@@ -117,6 +117,14 @@ class Worker:
             return "retiring"
         return "serving" if self.ready.is_set() else "starting"
 
+    async def kill_unless_ready(self, seconds: float) -> None:
+        """Kill this worker unless it serves (or has exited) within ``seconds`` (its startup overran)."""
+        with trio.move_on_after(seconds):
+            await first_of(self.ready, self.exited)
+            return
+        self.failed = "its startup did not complete in time (server.startup_timeout)"
+        self.kill()
+
     def as_status(self, restarts: int, counted: dict[int, tuple[int, int]]) -> dict[str, Any]:
         """``{"pid", "generation", "slot", "state", "uptime" (s), "requests", "in_flight", "restarts"}`` for
         ``/status``; ``counted``: the shared table's ``(requests, in_flight)`` by pid (:mod:`.counts`), fresher
