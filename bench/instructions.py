@@ -41,7 +41,11 @@ PAIRS = {  # (resync_fsm argv, its readiness path), (the bare server's argv, "/"
 }
 
 
-def _requests(port: int, n: int, connections: int = 10) -> None:
+# what each app's answer to `GET /` ends with (the client reads until it)
+ENDS = {APP: b"hello", "bench.fastapi_app:app": b'"world"}'}
+
+
+def _requests(port: int, n: int, connections: int = 10, ends: bytes = b"hello") -> None:
     request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     clients = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(connections)]
     try:
@@ -50,7 +54,7 @@ def _requests(port: int, n: int, connections: int = 10) -> None:
                 client.sendall(request)
             for client in clients:
                 answer = b""
-                while not answer.endswith(b"hello"):
+                while not answer.endswith(ends):
                     chunk = client.recv(4096)
                     if not chunk:
                         raise RuntimeError("the server closed the connection")
@@ -60,17 +64,20 @@ def _requests(port: int, n: int, connections: int = 10) -> None:
             client.close()
 
 
-def per_request(argv: list[str], ready_path: str, n: int) -> float:
-    """Instructions the server executes per request (``n`` requests after a warm-up)."""
+def per_request(argv: list[str], ready_path: str, n: int, app: str = APP) -> float:
+    """Instructions the server executes per request (``n`` requests of ``app``, one of :data:`ENDS`, after a
+    warm-up); ``argv`` serves ``app`` (``{app}`` in it is replaced)."""
+    argv = [arg.replace("{app}", app) for arg in argv]
+    ends = ENDS[app]
     with tempfile.TemporaryDirectory() as tmp:
         server = Server(["valgrind", "--tool=callgrind", f"--callgrind-out-file={Path(tmp) / 'callgrind.out'}",
                          *argv], ready_path)
         try:
             server.start(limit=180.0)  # the interpreter under valgrind starts some 50 times slower
             assert server.process is not None
-            _requests(server.port, 200)
+            _requests(server.port, 200, ends=ends)
             subprocess.run(["callgrind_control", "-z", str(server.process.pid)], capture_output=True, check=True)
-            _requests(server.port, n)
+            _requests(server.port, n, ends=ends)
             subprocess.run(["callgrind_control", "-d", str(server.process.pid)], capture_output=True, check=True)
         finally:
             if server.process is not None:
