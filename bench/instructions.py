@@ -7,7 +7,8 @@ and 200 warm-up requests, the counters are zeroed (``callgrind_control -z``), N
 ``GET /`` requests of ``tests.e2e.apps:hello_app`` go over 10 keep-alive
 connections, and the counters are dumped (``callgrind_control -d``). Instructions
 executed are the same for the same binary and inputs whatever else the machine
-does, so the ratio is the steady measure of the work resync_fsm adds per request
+does (the servers run with ``PYTHONHASHSEED=0``, so that dict layouts are too),
+so the ratio is the steady measure of the work resync_fsm adds per request
 (wall-clock requests/s and CPU time on this shared machine vary by several percent
 between runs). It counts work, not time: cache misses and the kernel's socket
 calls are not in it. Needs valgrind (``apt-get install valgrind``); a few minutes.
@@ -22,6 +23,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bench.common import write_section
 from bench.servers import APP, PY, Server
 
 HEADING = "## Instructions per request"
@@ -70,8 +72,9 @@ def per_request(argv: list[str], ready_path: str, n: int, app: str = APP) -> flo
     argv = [arg.replace("{app}", app) for arg in argv]
     ends = ENDS[app]
     with tempfile.TemporaryDirectory() as tmp:
+        # one hash seed: str hashes, and so dict layouts, the same in every run (±400 instructions without)
         server = Server(["valgrind", "--tool=callgrind", f"--callgrind-out-file={Path(tmp) / 'callgrind.out'}",
-                         *argv], ready_path)
+                         *argv], ready_path, env={"PYTHONHASHSEED": "0"})
         try:
             server.start(limit=180.0)  # the interpreter under valgrind starts some 50 times slower
             assert server.process is not None
@@ -117,8 +120,4 @@ if __name__ == "__main__":
     section = report(args.requests, args.only)
     print(section)
     if args.write:
-        path = Path(args.write)
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        head, _, rest = text.partition("\n" + HEADING + "\n")
-        tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
-        path.write_text(head.rstrip("\n") + "\n\n" + section + tail, encoding="utf-8")
+        write_section(Path(args.write), HEADING, section)

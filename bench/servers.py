@@ -53,9 +53,11 @@ def status_of(port: int, path: str) -> int | None:
 class Server:
     """One server process on a free port; ``start()`` returns the seconds from spawn to its first 200."""
 
-    def __init__(self, argv: list[str], ready_path: str, stderr: int = subprocess.DEVNULL) -> None:
+    def __init__(self, argv: list[str], ready_path: str, stderr: int = subprocess.DEVNULL,
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.stderr = stderr
+        self.env = env or {}  # added to the environment
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.ready_path = ready_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -63,7 +65,7 @@ class Server:
     def start(self, limit: float = 20.0) -> float:
         started = time.perf_counter()
         self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.stderr,
-                                        env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                        env={**os.environ, "PYTHONPATH": str(ROOT), **self.env})
         while time.perf_counter() - started < limit:
             if status_of(self.port, self.ready_path) == 200:
                 return time.perf_counter() - started
