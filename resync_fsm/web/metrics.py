@@ -122,7 +122,9 @@ class RunnerMetrics:
         self._requests = {method: tuple(Durations(REQUEST_BUCKETS) for _ in STATUS_CLASSES)
                           for method in (*sorted(HTTP_METHODS), "other")}
         self._other_method = self._requests["other"]
-        self._table: dict[str, dict[int, Durations]] | None = None  # see request_table()
+        self._table: dict[str, dict[int, Durations]] = {}  # see request_table()
+        for method in ("GET", "HEAD"):
+            self.request_row(method, 0)
         self.health: dict[str, int] = dict.fromkeys(HEALTH_ENDPOINTS, 0)
         self._last_probe: dict[str, ProbeResult] = {}
         self._registry: CollectorRegistry | None = None
@@ -178,21 +180,22 @@ class RunnerMetrics:
 
     def request_row(self, method: str, status: object) -> Durations:
         """The series of one request: ``method`` (anything not in :data:`HTTP_METHODS` is ``other``) and
-        the class of ``status`` (anything not equal to an int in 100–599 is ``none``)."""
+        the class of ``status`` (anything not equal to an int in 100–599 is ``none``). A method of
+        :data:`HTTP_METHODS` seen for the first time gets its row of :meth:`request_table`."""
         try:
             index = STATUS_INDEX.get(status, 0)
         except TypeError:  # unhashable
             index = 0
-        return self._requests.get(method, self._other_method)[index]
+        rows = self._requests.get(method, self._other_method)
+        if method in HTTP_METHODS and method not in self._table:
+            self._table[method] = {code: rows[STATUS_INDEX.get(code, 0)] for code in (0, *range(100, 600))}
+        return rows[index]
 
     def request_table(self) -> dict[str, dict[int, Durations]]:
         """The series by method and status, for the health wrapper to count inline on the serving path:
-        ``table[method][status]`` is :meth:`request_row`'s answer for every method in :data:`HTTP_METHODS`
-        and status 0 or 100–599; any other method or status raises KeyError (or TypeError), and
-        :meth:`request_row` answers."""
-        if self._table is None:
-            self._table = {method: {status: self.request_row(method, status) for status in (0, *range(100, 600))}
-                           for method in HTTP_METHODS}
+        ``table[method][status]`` is :meth:`request_row`'s answer for status 0 or 100–599 and every method
+        of :data:`HTTP_METHODS` seen so far (the table fills as they come: GET's and HEAD's from the start);
+        any other method or status raises KeyError (or TypeError), and :meth:`request_row` answers."""
         return self._table
 
     def requests(self) -> list[tuple[tuple[str, str], Durations]]:

@@ -48,6 +48,9 @@ def test_a_request_counts_in_the_series_observe_request_picks(method: str, statu
 def test_the_inline_table_is_request_row_for_every_status_it_holds() -> None:
     runner_metrics = metrics()
     table = runner_metrics.request_table()
+    assert set(table) == {"GET", "HEAD"}  # the others as they come
+    for method in (*HTTP_METHODS, "BREW"):
+        runner_metrics.request_row(method, 200)
     assert set(table) == HTTP_METHODS
     for method, rows in table.items():
         assert set(rows) == {0, *range(100, 600)}
