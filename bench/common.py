@@ -53,3 +53,12 @@ def timed_process(argv: list[str], *, limit: float = 120.0, **kw: object) -> flo
     start = time.perf_counter()
     subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=limit, check=False, **kw)  # type: ignore[call-overload]
     return time.perf_counter() - start
+
+
+def write_section(path: Path, heading: str, section: str) -> None:
+    """Replace the section that starts with the line ``heading`` in the Markdown file ``path`` by
+    ``section`` (up to the next ``## `` heading), or append it."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    head, _, rest = text.partition("\n" + heading + "\n")
+    tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
+    path.write_text(head.rstrip("\n") + "\n\n" + section + tail, encoding="utf-8")

@@ -7,7 +7,8 @@ and 200 warm-up requests, the counters are zeroed (``callgrind_control -z``), N
 ``GET /`` requests of ``tests.e2e.apps:hello_app`` go over 10 keep-alive
 connections, and the counters are dumped (``callgrind_control -d``). Instructions
 executed are the same for the same binary and inputs whatever else the machine
-does, so the ratio is the steady measure of the work resync_fsm adds per request
+does (the servers run with ``PYTHONHASHSEED=0``, so that dict layouts are too),
+so the ratio is the steady measure of the work resync_fsm adds per request
 (wall-clock requests/s and CPU time on this shared machine vary by several percent
 between runs). It counts work, not time: cache misses and the kernel's socket
 calls are not in it. Needs valgrind (``apt-get install valgrind``); a few minutes.
@@ -22,16 +23,17 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from bench.common import write_section
 from bench.servers import APP, PY, Server
 
 HEADING = "## Instructions per request"
 RESYNC = [PY, "-m", "resync_fsm", "--app", APP, "--bind", "127.0.0.1:{port}", "--log-format", "json",
           "--log-level", "warning"]
 PAIRS = {  # (resync_fsm argv, its readiness path), (the bare server's argv, "/")
-    "Hypercorn, asyncio": ((RESYNC + ["--loop", "asyncio"], "/readyz"),
+    "Hypercorn, asyncio": ((RESYNC + ["--engine", "hypercorn", "--loop", "asyncio"], "/readyz"),
                            ([PY, "-m", "hypercorn", "--worker-class", "asyncio", "--workers", "0",
                              "--bind", "127.0.0.1:{port}", APP], "/")),
-    "Hypercorn, uvloop": ((RESYNC + ["--loop", "uvloop"], "/readyz"),
+    "Hypercorn, uvloop": ((RESYNC + ["--engine", "hypercorn", "--loop", "uvloop"], "/readyz"),
                           ([PY, "-m", "hypercorn", "--worker-class", "uvloop", "--workers", "0",
                             "--bind", "127.0.0.1:{port}", APP], "/")),
     "Uvicorn, uvloop + httptools": ((RESYNC + ["--engine", "uvicorn", "--loop", "uvloop"], "/readyz"),
@@ -41,7 +43,11 @@ PAIRS = {  # (resync_fsm argv, its readiness path), (the bare server's argv, "/"
 }
 
 
-def _requests(port: int, n: int, connections: int = 10) -> None:
+# what each app's answer to `GET /` ends with (the client reads until it)
+ENDS = {APP: b"hello", "bench.fastapi_app:app": b'"world"}'}
+
+
+def _requests(port: int, n: int, connections: int = 10, ends: bytes = b"hello") -> None:
     request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
     clients = [socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(connections)]
     try:
@@ -50,7 +56,7 @@ def _requests(port: int, n: int, connections: int = 10) -> None:
                 client.sendall(request)
             for client in clients:
                 answer = b""
-                while not answer.endswith(b"hello"):
+                while not answer.endswith(ends):
                     chunk = client.recv(4096)
                     if not chunk:
                         raise RuntimeError("the server closed the connection")
@@ -60,17 +66,21 @@ def _requests(port: int, n: int, connections: int = 10) -> None:
             client.close()
 
 
-def per_request(argv: list[str], ready_path: str, n: int) -> float:
-    """Instructions the server executes per request (``n`` requests after a warm-up)."""
+def per_request(argv: list[str], ready_path: str, n: int, app: str = APP) -> float:
+    """Instructions the server executes per request (``n`` requests of ``app``, one of :data:`ENDS`, after a
+    warm-up); ``argv`` serves ``app`` (``{app}`` in it is replaced)."""
+    argv = [arg.replace("{app}", app) for arg in argv]
+    ends = ENDS[app]
     with tempfile.TemporaryDirectory() as tmp:
+        # one hash seed: str hashes, and so dict layouts, the same in every run (±400 instructions without)
         server = Server(["valgrind", "--tool=callgrind", f"--callgrind-out-file={Path(tmp) / 'callgrind.out'}",
-                         *argv], ready_path)
+                         *argv], ready_path, env={"PYTHONHASHSEED": "0"})
         try:
             server.start(limit=180.0)  # the interpreter under valgrind starts some 50 times slower
             assert server.process is not None
-            _requests(server.port, 200)
+            _requests(server.port, 200, ends=ends)
             subprocess.run(["callgrind_control", "-z", str(server.process.pid)], capture_output=True, check=True)
-            _requests(server.port, n)
+            _requests(server.port, n, ends=ends)
             subprocess.run(["callgrind_control", "-d", str(server.process.pid)], capture_output=True, check=True)
         finally:
             if server.process is not None:
@@ -110,8 +120,4 @@ if __name__ == "__main__":
     section = report(args.requests, args.only)
     print(section)
     if args.write:
-        path = Path(args.write)
-        text = path.read_text(encoding="utf-8") if path.exists() else ""
-        head, _, rest = text.partition("\n" + HEADING + "\n")
-        tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
-        path.write_text(head.rstrip("\n") + "\n\n" + section + tail, encoding="utf-8")
+        write_section(Path(args.write), HEADING, section)

@@ -7,7 +7,7 @@ From the repository root, as every bench (``python -m bench.<name>``). Loopback 
 bounded in time (the default run about 10 minutes on a shared 2-core machine,
 ``--quick --trials 1`` about 4). Each figure is a median of interleaved
 trials, or a ratio of two medians measured in the same run. The sections of
-bench/rolling.py, bench/metrics.py, bench/access_log.py, bench/engines.py and,
+bench/default.py, bench/rolling.py, bench/metrics.py, bench/access_log.py, bench/engines.py and,
 when it exists, bench/workers.py come from their ``report()`` functions;
 ``--skip`` leaves sections out by key (``--list`` prints the keys). Needs the
 test extra installed (it serves tests/e2e/apps.py); uses wrk, haproxy, valgrind and
@@ -29,7 +29,20 @@ from pathlib import Path
 
 import trio
 
-from bench import access_log, drain, engines, fanout, instructions, loops, metrics, pyspy, rolling, sigterm, wrapper
+from bench import (
+    access_log,
+    default,
+    drain,
+    engines,
+    fanout,
+    instructions,
+    loops,
+    metrics,
+    pyspy,
+    rolling,
+    sigterm,
+    wrapper,
+)
 from bench.common import interleaved, machine, precompile
 from bench.loop_servers import LOOPS, UVICORN, loop_variants
 from bench.servers import PY, ROOT, Server, variants
@@ -318,6 +331,7 @@ def call_report(report: Callable[..., str], **offered: object) -> str:
 
 # key for --skip -> what the section measures (in the document's order)
 SECTIONS = {
+    "default": "the default path beside bare Uvicorn, Hypercorn and Granian (bench/default.py)",
     "loops": "serving on each loop: time to ready, throughput, latency, CPU, memory; import profile",
     "sigterm": "SIGTERM -> /readyz 503 on each loop",
     "profile": "where the time goes (py-spy)",
@@ -458,6 +472,7 @@ def main() -> None:
                 + table(["variant", "median wall time", "ratio to the asyncio check"],
                         [[name, f"{wall:.3f} s", f"{ratio:.2f}"] for name, wall, ratio in fan])), {"fanout": fan[0][2]}
 
+    measure("default", lambda: default.report(trials, sigterm_trials=min(8, sigterm_trials), quick=args.quick))
     measure("loops", serving)
     measure("sigterm", sigterms)
     measure("profile", lambda: "## Where the time goes under load\n\n" + profiles(2.0 if args.quick else 3.0))

@@ -27,8 +27,9 @@ def has_module(name: str) -> bool:
 def variants(app: str = APP) -> dict[str, tuple[list[str], str]]:
     """name -> (argv with {port}, the path that answers 200 once ready)."""
     out = {
-        "resync_fsm": ([PY, "-m", "resync_fsm", "--app", app, "--bind", "127.0.0.1:{port}",
-                        "--log-format", "json", "--log-level", "warning"], "/readyz"),
+        # beside bare Hypercorn: resync_fsm on Hypercorn (the default path is bench/default.py's)
+        "resync_fsm": ([PY, "-m", "resync_fsm", "--engine", "hypercorn", "--loop", "asyncio", "--app", app,
+                        "--bind", "127.0.0.1:{port}", "--log-format", "json", "--log-level", "warning"], "/readyz"),
         "Hypercorn --workers 0": ([PY, "-m", "hypercorn", "--worker-class", "trio", "--workers", "0",
                                    "--bind", "127.0.0.1:{port}", app], "/"),
         "Hypercorn (1 worker process)": ([PY, "-m", "hypercorn", "--worker-class", "trio",
@@ -53,9 +54,11 @@ def status_of(port: int, path: str) -> int | None:
 class Server:
     """One server process on a free port; ``start()`` returns the seconds from spawn to its first 200."""
 
-    def __init__(self, argv: list[str], ready_path: str, stderr: int = subprocess.DEVNULL) -> None:
+    def __init__(self, argv: list[str], ready_path: str, stderr: int = subprocess.DEVNULL,
+                 env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.stderr = stderr
+        self.env = env or {}  # added to the environment
         self.argv = [a.replace("{port}", str(self.port)) for a in argv]
         self.ready_path = ready_path
         self.process: subprocess.Popen[bytes] | None = None
@@ -63,7 +66,7 @@ class Server:
     def start(self, limit: float = 20.0) -> float:
         started = time.perf_counter()
         self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=self.stderr,
-                                        env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                        env={**os.environ, "PYTHONPATH": str(ROOT), **self.env})
         while time.perf_counter() - started < limit:
             if status_of(self.port, self.ready_path) == 200:
                 return time.perf_counter() - started

@@ -147,9 +147,11 @@ def measure(variants: dict[str, list[str]], trials: int) -> dict[str, dict[str, 
     return out
 
 
-def resync_argv(loop: str, drain_delay: float = 0.5) -> list[str]:
+def resync_argv(loop: str | None, drain_delay: float = 0.5) -> list[str]:
+    """The real CLI on ``loop``; ``None``: no loop option, the default path (issue 25)."""
     return [PY, "-m", "resync_fsm", "--app", "tests.e2e.apps:hello_app", "--bind", "127.0.0.1:{port}",
-            "--loop", loop, "--drain-delay", str(drain_delay), "--log-format", "json", "--log-level", "warning"]
+            *(["--loop", loop] if loop else []), "--drain-delay", str(drain_delay), "--log-format", "json",
+            "--log-level", "warning"]
 
 
 if __name__ == "__main__":

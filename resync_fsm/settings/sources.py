@@ -7,7 +7,6 @@ Precedence, lowest first: defaults < TOML file < ``.env`` file < environment
 from __future__ import annotations
 
 import io
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -128,6 +127,8 @@ def read_toml(path: Path, explicit: bool, sources: Sources) -> None:
     text = _read_capped(path, where, "not found; pass an existing file to --config" if explicit else None, sources)
     if text is None:
         return
+    import tomllib  # only with a file to read: not on the way to ready without one (issue 25)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -55,6 +55,9 @@ HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OP
 PROBE_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 # prometheus_client's defaults with a 1 ms bucket in front: an in-process app answers below 5 ms.
 REQUEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+FIRST_BOUND = REQUEST_BUCKETS[0]  # most requests in process end below it: no bucket search for them
+# a status -> its index in STATUS_CLASSES (request_row(): anything else is "none")
+STATUS_INDEX: dict[object, int] = {status: status // 100 for status in range(100, 600)}
 STATUS_CLASSES = ("none", "1xx", "2xx", "3xx", "4xx", "5xx")  # indexed by status // 100; 0: no response
 HEALTH_ENDPOINTS = ("livez", "readyz", "status", "metrics")
 
@@ -119,6 +122,9 @@ class RunnerMetrics:
         self._requests = {method: tuple(Durations(REQUEST_BUCKETS) for _ in STATUS_CLASSES)
                           for method in (*sorted(HTTP_METHODS), "other")}
         self._other_method = self._requests["other"]
+        self._table: dict[str, dict[int, Durations]] = {}  # see request_table()
+        for method in ("GET", "HEAD"):
+            self.request_row(method, 0)
         self.health: dict[str, int] = dict.fromkeys(HEALTH_ENDPOINTS, 0)
         self._last_probe: dict[str, ProbeResult] = {}
         self._registry: CollectorRegistry | None = None
@@ -164,18 +170,33 @@ class RunnerMetrics:
     def observe_request(self, method: str, status: int, seconds: float) -> None:
         """One app request: ``status`` 0 when no response started; ``seconds`` from call to return.
 
-        On the serving path of every request: a dict lookup, a bucket search, no lock. A status
-        outside 100–599 counts as ``none``, as no response.
+        A status outside 100–599 counts as ``none``, as no response. The health wrapper does the same
+        inline on the serving path (:meth:`request_table`): two indexings, a bucket search only above
+        the first bound, no lock.
         """
-        hundreds = status // 100
-        row = self._requests.get(method, self._other_method)[hundreds if 0 < hundreds < 6 else 0]
-        row.counts[bisect_left(REQUEST_BUCKETS, seconds)] += 1
+        row = self.request_row(method, status)
+        row.counts[0 if seconds <= FIRST_BOUND else bisect_left(REQUEST_BUCKETS, seconds)] += 1
         row.sum += seconds
 
-    def request_table(self) -> tuple[dict[str, tuple[Durations, ...]], tuple[Durations, ...]]:
-        """The series :meth:`observe_request` counts into, for the health wrapper to count inline on the
-        serving path: ``(by_method, other)``, each a tuple of series indexed by status class (0: none)."""
-        return self._requests, self._other_method
+    def request_row(self, method: str, status: object) -> Durations:
+        """The series of one request: ``method`` (anything not in :data:`HTTP_METHODS` is ``other``) and
+        the class of ``status`` (anything not equal to an int in 100–599 is ``none``). A method of
+        :data:`HTTP_METHODS` seen for the first time gets its row of :meth:`request_table`."""
+        try:
+            index = STATUS_INDEX.get(status, 0)
+        except TypeError:  # unhashable
+            index = 0
+        rows = self._requests.get(method, self._other_method)
+        if method in HTTP_METHODS and method not in self._table:
+            self._table[method] = {code: rows[STATUS_INDEX.get(code, 0)] for code in (0, *range(100, 600))}
+        return rows[index]
+
+    def request_table(self) -> dict[str, dict[int, Durations]]:
+        """The series by method and status, for the health wrapper to count inline on the serving path:
+        ``table[method][status]`` is :meth:`request_row`'s answer for status 0 or 100–599 and every method
+        of :data:`HTTP_METHODS` seen so far (the table fills as they come: GET's and HEAD's from the start);
+        any other method or status raises KeyError (or TypeError), and :meth:`request_row` answers."""
+        return self._table
 
     def requests(self) -> list[tuple[tuple[str, str], Durations]]:
         """((method, status class), series) for each pair counted so far."""
