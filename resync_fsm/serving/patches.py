@@ -35,6 +35,8 @@ from typing import Any
 
 import trio
 
+from .patching import rebind
+
 __all__ = ["HEARD_GRACE", "AcceptedConnections", "until_closed"]
 
 # Seconds a stop waits for each connection accepted before it to send its request: on loopback it is
@@ -75,7 +77,7 @@ class AcceptedConnections:
             self.servers.append(server)
             return server
 
-        self._loop.create_server = recording  # type: ignore[method-assign]
+        rebind(self._loop, "create_server", recording)
 
     def stop_accepting(self) -> None:
         """Accept no more connections (the listener stays open in the supervisor and the other workers).

@@ -28,9 +28,9 @@ import anyio
 import anyio.lowlevel
 
 from ...patches import HEARD_GRACE
+from ...patching import rebind, replace
 from . import h2
 from .h2 import H2C_ATTRIBUTE
-from .marking import marked
 
 __all__ = ["H2C_ATTRIBUTE", "abort_asyncio_connections", "abort_trio_connections", "install", "until_requests_read"]
 
@@ -77,9 +77,7 @@ def _name_unix_sockets() -> None:
                 return (address, None)
             return original(family, address)
 
-        module.parse_socket_addr = marked(parse_socket_addr, original)  # type: ignore[attr-defined]
-
-
+        replace(module, "parse_socket_addr", parse_socket_addr, original)
 def _track_connections() -> None:
     """Make Hypercorn's runs (asyncio and trio) record every connection they serve, and whether its
     protocol has read a request yet (``Updated``, idle or not, is the protocol's first word after one).
@@ -121,7 +119,7 @@ def _track_connections() -> None:
                     setattr(self, UNREAD, False)
                 await super().protocol_send(event)
 
-        module.TCPServer = TrackedTCPServer  # type: ignore[attr-defined]
+        rebind(module, "TCPServer", TrackedTCPServer)
 
 
 async def until_requests_read(context: object) -> None:
@@ -169,7 +167,7 @@ def _gate_termination() -> None:
 
                 terminated.set = set_when_read
 
-        module.WorkerContext = GatedWorkerContext  # type: ignore[attr-defined]
+        rebind(module, "WorkerContext", GatedWorkerContext)
 
 
 def abort_trio_connections() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .marking import marked
+from ...patching import replace
 
 __all__ = ["H2C_ATTRIBUTE", "refuse_h2c", "release_buffers_on_close"]
 
@@ -32,9 +32,7 @@ def release_buffers_on_close() -> None:
             for buffer in list(self.stream_buffers.values()):
                 await buffer.close()
 
-    H2Protocol.handle = marked(handle, original)  # type: ignore[method-assign]
-
-
+    replace(H2Protocol, "handle", handle, original)
 def refuse_h2c() -> None:
     """For a Config whose :data:`H2C_ATTRIBUTE` is false, answer ``Upgrade: h2c`` requests in HTTP/1.1.
 
@@ -58,4 +56,4 @@ def refuse_h2c() -> None:
                                 http_version=event.http_version)
         await original(self, event)
 
-    H11Protocol._check_protocol = marked(check_protocol, original)  # type: ignore[method-assign]
+    replace(H11Protocol, "_check_protocol", check_protocol, original)

@@ -17,7 +17,7 @@ from typing import Any
 
 from ...http1 import HOST
 from ...lingering import LINGERER, dup_socket
-from .marking import marked
+from ...patching import marked, replace
 
 __all__ = ["install"]
 
@@ -54,9 +54,7 @@ def _close_after_early_answers() -> None:
                              headers=[*event.headers, (b"connection", b"close")])
         return original(self, event)
 
-    H11Protocol.stream_send = marked(stream_send, original)  # type: ignore[method-assign]
-
-
+    replace(H11Protocol, "stream_send", stream_send, original)
 def _must_linger(server: Any) -> bool:
     """Whether the connection ``server`` (a Hypercorn ``TCPServer``) closes while its client may still
     be sending: an HTTP/1 request whose body was not completely received, or one rejected as malformed."""
@@ -100,7 +98,7 @@ def _linger_on_close() -> None:
                 if fd is not None:
                     LINGERER.take(fd)
 
-        module.TCPServer._close = marked(close, original)
+        replace(module.TCPServer, "_close", close, original)
 
 
 _LIMIT = [16384]  # bytes of a request head accepted (server.max_header_size), set by install

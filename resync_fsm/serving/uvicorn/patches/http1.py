@@ -17,6 +17,7 @@ from typing import Any
 
 from ...http1 import HOST
 from ...lingering import LINGERER, dup_socket
+from ...patching import replace
 
 __all__ = ["install"]
 
@@ -31,12 +32,6 @@ def install(*, max_header_size: int) -> None:
     _LIMIT[0] = max_header_size
     _linger_after_early_answers()
     _bound_heads_and_check_host()
-
-
-def _marked(fn: Any, original: Any) -> Any:
-    fn._resync_fsm = True
-    fn.__wrapped__ = original
-    return fn
 
 
 def _linger_after_early_answers() -> None:
@@ -85,10 +80,8 @@ def _linger_after_early_answers() -> None:
                 else:  # the client reset or vanished: nothing to linger for
                     os.close(fd)
 
-    RequestResponseCycle.send = _marked(send, original_send)  # type: ignore[method-assign]
-    HttpToolsProtocol.connection_lost = _marked(connection_lost, original_lost)  # type: ignore[method-assign]
-
-
+    replace(RequestResponseCycle, "send", send, original_send)
+    replace(HttpToolsProtocol, "connection_lost", connection_lost, original_lost)
 _VALID_HOST = [b""]  # the last Host value found valid: most requests repeat it, and skip the pattern
 
 
@@ -175,6 +168,6 @@ def _bound_heads_and_check_host() -> None:
         refusal = self._resync_fsm_refusal
         _refuse(self, *(refusal if refusal is not None else (400, msg)))
 
-    HttpToolsProtocol.data_received = _marked(data_received, original_received)  # type: ignore[method-assign]
-    HttpToolsProtocol.on_headers_complete = _marked(on_headers_complete, original_complete)  # type: ignore[method-assign]
-    HttpToolsProtocol.send_400_response = _marked(send_400_response, original_400)  # type: ignore[method-assign]
+    replace(HttpToolsProtocol, "data_received", data_received, original_received)
+    replace(HttpToolsProtocol, "on_headers_complete", on_headers_complete, original_complete)
+    replace(HttpToolsProtocol, "send_400_response", send_400_response, original_400)
