@@ -122,3 +122,15 @@ def test_a_cancelled_asyncio_serve_still_waits_for_its_connections_upstream() ->
     if sys.version_info[:2] == (3, 11):
         made = inspect.getsource(asyncio.streams.StreamReaderProtocol.connection_made)
         assert "exc = task.exception()" in made and "task.cancelled()" not in made
+
+
+def test_hypercorn_on_trio_still_closes_without_its_send_lock() -> None:
+    """Upstream, the trio ``TCPServer`` sends under ``send_lock`` but handles ``Closed`` without it (so a close
+    can land under a send in progress: BusyResourceError), and h11 names the states an answer goes through
+    (what the close patch waits on)."""
+    source = inspect.getsource(_trio_tcp.TCPServer.protocol_send)
+    closed = source.split("isinstance(event, Closed)")[1].split("elif")[0]
+    assert "async with self.send_lock" in source.split("isinstance(event, Closed)")[0]
+    assert "send_lock" not in closed and "self._close()" in closed
+    assert "self.send_lock = trio.Lock()" in inspect.getsource(_trio_tcp.TCPServer.__init__)
+    assert h11.SEND_RESPONSE is not h11.SEND_BODY  # both still named by h11

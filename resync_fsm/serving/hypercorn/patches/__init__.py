@@ -26,7 +26,9 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import trio
 
+from ....logs import get_logger
 from ...patches import HEARD_GRACE
 from ...patching import rebind, replace
 from . import h2
@@ -34,6 +36,8 @@ from .h2 import H2C_ATTRIBUTE
 
 __all__ = ["H2C_ATTRIBUTE", "abort_asyncio_connections", "abort_trio_connections", "install", "until_requests_read"]
 
+
+log = get_logger("resync_fsm.serving")
 
 _open: weakref.WeakSet[Any] = weakref.WeakSet()  # hypercorn connections still open (both runs)
 UNREAD = "resync_fsm_unread"  # on a tracked TCPServer: true until its protocol has read a request
@@ -89,7 +93,7 @@ def _track_connections() -> None:
     (:func:`until_requests_read`).
     """
     from hypercorn.asyncio import run as on_asyncio
-    from hypercorn.events import Updated
+    from hypercorn.events import Closed, Updated
     from hypercorn.trio import run as on_trio
 
     for module in (on_asyncio, on_trio):
@@ -113,13 +117,59 @@ def _track_connections() -> None:
                 except asyncio.CancelledError:
                     if not getattr(self, ABORTED, False):
                         raise  # aborted: ends quietly (CPython 3.11's start_server logs a cancelled one)
+                except Exception as exc:  # one connection's failure is that connection's: never the server's
+                    log.warning("connection_failed", error=f"{type(exc).__name__}: {exc}",
+                                action="closing this connection; the server goes on")
+                    with anyio.CancelScope(shield=True):
+                        await _close_quietly(self)
 
             async def protocol_send(self, event: Any) -> None:
                 if isinstance(event, Updated):
                     setattr(self, UNREAD, False)
+                elif isinstance(event, Closed) and not _owns(self):
+                    # trio: a close waits for the answer under way to be sent whole (a pipelined request
+                    # after a Connection: close answer makes h11 close mid-answer), then for the send in
+                    # progress (send_lock): Hypercorn alone half-closes under the sending task, which
+                    # fails (BusyResourceError) and takes the server with it (issue 23 review)
+                    await _answer_sent(self)
+                    async with self.send_lock:
+                        await self._close()
                 await super().protocol_send(event)
 
         rebind(module, "TCPServer", TrackedTCPServer)
+
+
+def _owns(server: Any) -> bool:
+    """True when there is no trio send lock to wait for (asyncio's writes need none), or this task holds it
+    already (a close from inside a send that failed)."""
+    lock = getattr(server, "send_lock", None)
+    if not isinstance(lock, trio.Lock):
+        return True
+    return lock.statistics().owner is trio.lowlevel.current_task()
+
+
+ANSWER_GRACE = 2.0  # seconds a close waits for the answer under way to be sent whole (trio)
+
+
+async def _answer_sent(server: Any) -> None:
+    """Until the HTTP/1.1 answer ``server`` is sending is complete (h11's state past ``SEND_BODY``), at most
+    :data:`ANSWER_GRACE` seconds; at once for HTTP/2 or when no answer is under way."""
+    import h11
+
+    connection = getattr(getattr(getattr(server, "protocol", None), "protocol", None), "connection", None)
+    if not isinstance(connection, h11.Connection):
+        return
+    with trio.move_on_after(ANSWER_GRACE):
+        while connection.our_state in (h11.SEND_RESPONSE, h11.SEND_BODY):  # noqa: ASYNC110
+            await trio.sleep(0.005)  # h11 has no event to wait on; bounded
+
+
+async def _close_quietly(server: Any) -> None:
+    """Close ``server``'s connection after its failure, ignoring what closing a broken stream raises."""
+    try:
+        await server._close()
+    except Exception:  # noqa: S110 - already broken: nothing more to do with it
+        pass
 
 
 async def until_requests_read(context: object) -> None:
