@@ -148,10 +148,11 @@ def measure(variants: dict[str, list[str]], trials: int) -> dict[str, dict[str, 
 
 
 def resync_argv(loop: str | None, drain_delay: float = 0.5) -> list[str]:
-    """The real CLI on ``loop``; ``None``: no loop option, the default path (issue 25)."""
+    """The real CLI on Hypercorn on ``loop`` (beside bare Hypercorn, as before the auto default); ``None``:
+    no engine or loop option, the default path (issue 25: Uvicorn on uvloop here)."""
+    chosen = ["--engine", "hypercorn", "--loop", loop] if loop else []
     return [PY, "-m", "resync_fsm", "--app", "tests.e2e.apps:hello_app", "--bind", "127.0.0.1:{port}",
-            *(["--loop", loop] if loop else []), "--drain-delay", str(drain_delay), "--log-format", "json",
-            "--log-level", "warning"]
+            *chosen, "--drain-delay", str(drain_delay), "--log-format", "json", "--log-level", "warning"]
 
 
 if __name__ == "__main__":
