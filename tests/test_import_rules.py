@@ -131,13 +131,7 @@ def _known(cycle: list[str]) -> bool:
 
 def module_cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
     """Import cycles between modules, each as a path starting at its smallest module."""
-    edges = {source: set(targets) for source, targets in graph.items()}
-    cycles = []
-    for start in sorted(edges):
-        path = _path_back(edges, start)
-        if path is not None and min(path) == start:
-            cycles.append(path)
-    return cycles
+    return _cycles({source: set(targets) for source, targets in graph.items()})
 
 
 def group_cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
@@ -148,6 +142,11 @@ def group_cycles(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
             a, b = group(source), group(target)
             if a != b:
                 edges.setdefault(a, set()).add(b)
+    return _cycles(edges)
+
+
+def _cycles(edges: Mapping[str, set[str]]) -> list[list[str]]:
+    """Each cycle of ``edges`` once, as a path from its smallest node back to it."""
     cycles = []
     for start in sorted(edges):
         path = _path_back(edges, start)

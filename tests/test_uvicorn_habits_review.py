@@ -3,7 +3,6 @@ through config, README's Uvicorn table."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -12,17 +11,11 @@ from resync_fsm.cli import main
 from resync_fsm.errors import ConfigurationValidationError
 from resync_fsm.settings import FIELDS, load_settings
 
+from .test_cli_habits import _clean  # noqa: F401 - the same clean working directory and environment
+
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 NOWHERE = Path("/nonexistent-dir")
-
-
-@pytest.fixture(autouse=True)
-def _clean(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith(("RESYNC_FSM_", "KUBERNETES_")):
-            monkeypatch.delenv(name)
 
 
 @pytest.mark.parametrize("binds", [
